@@ -1,0 +1,88 @@
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use crate::host::Host;
+use crate::kube::NodeIdentity;
+
+/// Settings that change what checks report, from the command line.
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// A certificate expiring within this window is reported as expiring soon.
+    pub expiry_warning: Duration,
+    /// When set, no check may use the network.
+    pub offline: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> CheckOptions {
+        CheckOptions {
+            expiry_warning: Duration::from_secs(30 * 24 * 3600),
+            offline: false,
+        }
+    }
+}
+
+/// A certificate a check read, for `node_doctor_certificate_expiry_timestamp_seconds`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CertificateExpiry {
+    pub path: String,
+    pub subject: String,
+    pub not_after: Timestamp,
+}
+
+/// Everything a check may use: the host, the node's identity and the options.
+pub struct Context {
+    pub host: Arc<dyn Host>,
+    pub node: NodeIdentity,
+    pub options: CheckOptions,
+    certificates: Mutex<Vec<CertificateExpiry>>,
+}
+
+impl Context {
+    pub fn new(host: Arc<dyn Host>, node: NodeIdentity, options: CheckOptions) -> Context {
+        Context {
+            host,
+            node,
+            options,
+            certificates: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Records a certificate's NotAfter for the expiry metric. The same path and subject are
+    /// kept once.
+    pub fn record_certificate(&self, path: &str, subject: &str, not_after: Timestamp) {
+        let entry = CertificateExpiry {
+            path: path.to_string(),
+            subject: subject.to_string(),
+            not_after,
+        };
+        let mut certificates = self.certificates.lock().unwrap_or_else(|e| e.into_inner());
+        if !certificates
+            .iter()
+            .any(|c| c.path == entry.path && c.subject == entry.subject)
+        {
+            certificates.push(entry);
+        }
+    }
+
+    /// Returns the recorded certificates, sorted by path.
+    pub fn certificates(&self) -> Vec<CertificateExpiry> {
+        let mut certificates = self
+            .certificates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        certificates.sort_by(|a, b| (&a.path, &a.subject).cmp(&(&b.path, &b.subject)));
+        certificates
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.host.now()
+    }
+
+    pub fn node_name(&self) -> &str {
+        &self.node.name
+    }
+}

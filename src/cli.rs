@@ -1,0 +1,114 @@
+//! The command line, defined once with clap. Completions and the man page are generated from it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::check::Severity;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "node-doctor",
+    version,
+    about = "Finds out why a Kubernetes node is broken, or about to break, and says how to fix it",
+    long_about = "Finds out why a Kubernetes node is broken, or about to break, and says how to fix it.\n\n\
+        Runs read-only checks on this node (or a snapshot of one) and prints findings with their \
+        evidence and a fix filled in with this node's names, paths and addresses. Without a \
+        command it runs `check`.\n\n\
+        Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 when \
+        node-doctor itself could not run."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub global: GlobalOptions,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checks and print a report (the default command).
+    Check,
+    /// List the checks and their finding codes.
+    List,
+    /// Print the documentation of a finding code, such as kubelet-client-cert/expired.
+    Explain {
+        /// The finding code, `<check-id>/<problem>`.
+        code: String,
+    },
+    /// Print certificate expiry as `kubeadm certs check-expiration` does, with the kubelet's
+    /// client certificate added.
+    Certs,
+    /// Print a shell completion script to standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalOptions {
+    /// Directory where the node's root file system is mounted, such as /host in a DaemonSet.
+    /// Paths, symlink targets and paths inside files are resolved under it.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        default_value = "/",
+        conflicts_with = "snapshot"
+    )]
+    pub root: PathBuf,
+
+    /// Analyse a snapshot (a node-doctor-snapshot/v1 directory or .tar.gz) instead of this host.
+    #[arg(long, global = true, value_name = "DIR|FILE.tar.gz")]
+    pub snapshot: Option<PathBuf>,
+
+    /// Time to check validity against, in RFC 3339 (2026-12-04T10:00:00Z). Defaults to the
+    /// snapshot's capture time, else the system clock.
+    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_timestamp)]
+    pub now: Option<jiff::Timestamp>,
+
+    /// Report format.
+    #[arg(short, long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+
+    /// Exit with status 1 when a finding is at or above this severity.
+    #[arg(long, global = true, value_enum, default_value_t = Severity::Warning, value_name = "SEVERITY")]
+    pub fail_on: Severity,
+
+    /// Run only this check (repeatable). See `node-doctor list` for the ids.
+    #[arg(long, global = true, value_name = "CHECK")]
+    pub only: Vec<String>,
+
+    /// Do not run this check (repeatable).
+    #[arg(long, global = true, value_name = "CHECK")]
+    pub skip: Vec<String>,
+
+    /// Report certificates that expire within this window, such as 30d, 720h or 2w.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "30d", value_parser = crate::duration::parse_duration)]
+    pub expiry_warning: Duration,
+
+    /// Make no network calls: no API server, registry or cloud metadata.
+    #[arg(long, global = true)]
+    pub offline: bool,
+
+    /// Log to standard error: -v for progress, -vv for debugging, -vvv for tracing.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Prometheus,
+}
+
+fn parse_timestamp(text: &str) -> Result<jiff::Timestamp, String> {
+    text.parse::<jiff::Timestamp>()
+        .map_err(|error| format!("invalid RFC 3339 time {text:?}: {error}"))
+}

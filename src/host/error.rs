@@ -1,0 +1,74 @@
+use std::fmt;
+use std::io;
+
+use super::FileKind;
+
+/// A failed read of the host, naming the host path involved.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {kind}")]
+pub struct HostError {
+    pub path: String,
+    pub kind: HostErrorKind,
+}
+
+#[derive(Debug)]
+pub enum HostErrorKind {
+    NotFound,
+    NotRegularFile(FileKind),
+    TooLarge {
+        size: u64,
+        max: u64,
+    },
+    SymlinkLoop,
+    /// The snapshot does not contain this part, or the command is not available on this host.
+    Unavailable(String),
+    CommandFailed(String),
+    Io(io::Error),
+}
+
+impl HostError {
+    pub fn new(path: impl Into<String>, kind: HostErrorKind) -> HostError {
+        HostError {
+            path: path.into(),
+            kind,
+        }
+    }
+
+    pub fn io(path: impl Into<String>, error: io::Error) -> HostError {
+        let kind = match error.kind() {
+            io::ErrorKind::NotFound => HostErrorKind::NotFound,
+            _ if error.raw_os_error() == Some(nix::libc::ELOOP) => HostErrorKind::SymlinkLoop,
+            _ => HostErrorKind::Io(error),
+        };
+        HostError::new(path, kind)
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self.kind, HostErrorKind::NotFound)
+    }
+
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self.kind, HostErrorKind::Unavailable(_))
+    }
+}
+
+impl fmt::Display for HostErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostErrorKind::NotFound => write!(f, "no such file or directory"),
+            HostErrorKind::NotRegularFile(kind) => {
+                write!(f, "is {}, not a regular file", kind.with_article())
+            }
+            HostErrorKind::TooLarge { size, max } => {
+                write!(
+                    f,
+                    "file is {size} bytes, over the {max}-byte limit for this file"
+                )
+            }
+            HostErrorKind::SymlinkLoop => write!(f, "too many levels of symbolic links"),
+            HostErrorKind::Unavailable(why) => write!(f, "not available: {why}"),
+            HostErrorKind::CommandFailed(why) => write!(f, "command failed: {why}"),
+            HostErrorKind::Io(error) => write!(f, "{error}"),
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The host seam: every read of the node goes through [`Host`].
+//!
+//! Checks never open a path, spawn a command or call the network themselves. They ask a `Host`,
+//! which is either the running machine ([`LiveHost`], honouring `--root`) or a captured node
+//! ([`SnapshotHost`]). Both resolve paths the same way, under a root that symlinks cannot escape,
+//! so a check gives the same answer on a node and on a snapshot of it.
+
+mod command;
+mod error;
+mod live;
+mod meta;
+mod rootfs;
+mod snapshot;
+
+pub use command::{CommandOutput, HostCommand};
+pub use error::{HostError, HostErrorKind};
+pub use live::LiveHost;
+pub use meta::{DirEntry, FileKind, FileMeta};
+pub use rootfs::RootFs;
+pub use snapshot::{SNAPSHOT_FORMAT, SnapshotHost};
+
+use jiff::Timestamp;
+
+/// Where a host's data comes from, as the JSON report's `source` field names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Live,
+    Snapshot,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Live => "live",
+            Source::Snapshot => "snapshot",
+        }
+    }
+}
+
+/// Default size cap for configuration files, certificates and kubeconfigs.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// Read access to one node. Every path is a host path such as `/etc/kubernetes/kubelet.conf`.
+pub trait Host: Send + Sync {
+    fn source(&self) -> Source;
+
+    /// Returns the time checks compare validity windows against.
+    fn now(&self) -> Timestamp;
+
+    /// Returns the node name recorded by whoever captured the host, if any.
+    fn recorded_node_name(&self) -> Option<String>;
+
+    /// Reads a regular file, following symlinks under the root. Fails with
+    /// [`HostErrorKind::TooLarge`] instead of reading more than `max_bytes`.
+    fn read_file(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, HostError>;
+
+    /// Returns the metadata of `path`, following symlinks under the root.
+    fn stat(&self, path: &str) -> Result<FileMeta, HostError>;
+
+    /// Returns the metadata of `path` itself, without following a final symlink.
+    fn lstat(&self, path: &str) -> Result<FileMeta, HostError>;
+
+    /// Returns a symlink's target exactly as stored.
+    fn read_link(&self, path: &str) -> Result<String, HostError>;
+
+    /// Returns the host path that `path` names once every symlink is resolved under the root.
+    fn canonicalize(&self, path: &str) -> Result<String, HostError>;
+
+    /// Lists a directory, sorted by name.
+    fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, HostError>;
+
+    /// Runs one of the read-only commands checks may ask for, or reads its captured output.
+    fn run(&self, command: &HostCommand) -> Result<CommandOutput, HostError>;
+
+    /// Reads a file as UTF-8 text, replacing invalid sequences.
+    fn read_text(&self, path: &str, max_bytes: u64) -> Result<String, HostError> {
+        let bytes = self.read_file(path, max_bytes)?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// Returns whether `path` exists, following symlinks. Errors other than "not found" count
+    /// as existing, because something is there even if it cannot be read.
+    fn exists(&self, path: &str) -> bool {
+        match self.stat(path) {
+            Ok(_) => true,
+            Err(error) => !error.is_not_found(),
+        }
+    }
+}

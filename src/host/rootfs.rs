@@ -1,0 +1,214 @@
+//! File access under a root directory, with symlinks resolved as if the root were `/`.
+//!
+//! A container that mounts the node at /host sees `/host/var/lib/kubelet/pki/
+//! kubelet-client-current.pem -> /var/lib/kubelet/pki/kubelet-client-2026-....pem`. The target is
+//! a host path, so following it with the kernel would leave /host. [`RootFs`] walks each path one
+//! component at a time and restarts absolute targets at the root, and `..` stops at the root, the
+//! way path lookup works inside a chroot. Nothing it resolves can name a file outside the root.
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Component, Path, PathBuf};
+
+use super::{DirEntry, FileKind, FileMeta, HostError, HostErrorKind};
+
+/// The most symlinks one lookup follows before it is reported as a loop, as Linux's `MAXSYMLINKS`.
+const MAX_SYMLINK_HOPS: u32 = 40;
+
+/// A directory that plays the part of `/` for every path a check reads.
+#[derive(Clone, Debug)]
+pub struct RootFs {
+    root: PathBuf,
+}
+
+/// A host path after symlink resolution, with the real path it maps to.
+struct Resolved {
+    host: String,
+    real: PathBuf,
+}
+
+impl RootFs {
+    pub fn new(root: impl Into<PathBuf>) -> RootFs {
+        RootFs { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Maps a host path to the real path without resolving symlinks.
+    pub fn real_path(&self, host_path: &str) -> PathBuf {
+        let relative = host_path.trim_start_matches('/');
+        if relative.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(relative)
+        }
+    }
+
+    pub fn read_file(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, HostError> {
+        let resolved = self.resolve(path, true)?;
+        let file = open_nonblocking(&resolved.real).map_err(|e| HostError::io(path, e))?;
+        let metadata = file.metadata().map_err(|e| HostError::io(path, e))?;
+        let kind = FileKind::from_file_type(metadata.file_type());
+        if kind != FileKind::Regular {
+            return Err(HostError::new(path, HostErrorKind::NotRegularFile(kind)));
+        }
+        if metadata.len() > max_bytes {
+            let size = metadata.len();
+            return Err(HostError::new(
+                path,
+                HostErrorKind::TooLarge {
+                    size,
+                    max: max_bytes,
+                },
+            ));
+        }
+
+        let mut contents = Vec::with_capacity(metadata.len() as usize);
+        file.take(max_bytes + 1)
+            .read_to_end(&mut contents)
+            .map_err(|e| HostError::io(path, e))?;
+        if contents.len() as u64 > max_bytes {
+            let size = contents.len() as u64;
+            return Err(HostError::new(
+                path,
+                HostErrorKind::TooLarge {
+                    size,
+                    max: max_bytes,
+                },
+            ));
+        }
+        Ok(contents)
+    }
+
+    pub fn stat(&self, path: &str) -> Result<FileMeta, HostError> {
+        let resolved = self.resolve(path, true)?;
+        let metadata = fs::symlink_metadata(&resolved.real).map_err(|e| HostError::io(path, e))?;
+        Ok(FileMeta::from_metadata(&metadata))
+    }
+
+    pub fn lstat(&self, path: &str) -> Result<FileMeta, HostError> {
+        let resolved = self.resolve(path, false)?;
+        let metadata = fs::symlink_metadata(&resolved.real).map_err(|e| HostError::io(path, e))?;
+        Ok(FileMeta::from_metadata(&metadata))
+    }
+
+    pub fn read_link(&self, path: &str) -> Result<String, HostError> {
+        let resolved = self.resolve(path, false)?;
+        let target = fs::read_link(&resolved.real).map_err(|e| HostError::io(path, e))?;
+        Ok(target.to_string_lossy().into_owned())
+    }
+
+    pub fn canonicalize(&self, path: &str) -> Result<String, HostError> {
+        Ok(self.resolve(path, true)?.host)
+    }
+
+    pub fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, HostError> {
+        let resolved = self.resolve(path, true)?;
+        let entries = fs::read_dir(&resolved.real).map_err(|e| HostError::io(path, e))?;
+        let mut listing = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| HostError::io(path, e))?;
+            let kind = match entry.file_type() {
+                Ok(file_type) => FileKind::from_file_type(file_type),
+                Err(error) => {
+                    tracing::debug!(path, %error, "skipping directory entry without a type");
+                    continue;
+                }
+            };
+            let name = entry.file_name().to_string_lossy().into_owned();
+            listing.push(DirEntry { name, kind });
+        }
+        listing.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(listing)
+    }
+
+    /// Resolves `path` component by component. A final symlink is followed only when
+    /// `follow_last` is set. A missing final component is not an error here: the caller's open
+    /// or stat reports it.
+    fn resolve(&self, path: &str, follow_last: bool) -> Result<Resolved, HostError> {
+        let mut pending: Vec<OsString> = components_reversed(Path::new(path));
+        let mut current: Vec<OsString> = Vec::new();
+        let mut hops = 0;
+
+        while let Some(component) = pending.pop() {
+            if component == ".." {
+                current.pop();
+                continue;
+            }
+            current.push(component);
+            let real = self.join(&current);
+            let is_last = pending.is_empty();
+
+            let metadata = match fs::symlink_metadata(&real) {
+                Ok(metadata) => metadata,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound && is_last => break,
+                Err(error) => return Err(HostError::io(path, error)),
+            };
+            if !metadata.file_type().is_symlink() || (is_last && !follow_last) {
+                continue;
+            }
+
+            hops += 1;
+            if hops > MAX_SYMLINK_HOPS {
+                return Err(HostError::new(path, HostErrorKind::SymlinkLoop));
+            }
+            let target = fs::read_link(&real).map_err(|e| HostError::io(path, e))?;
+            current.pop();
+            if target.is_absolute() {
+                current.clear();
+            }
+            pending.extend(components_reversed(&target));
+        }
+
+        Ok(Resolved {
+            host: host_path_string(&current),
+            real: self.join(&current),
+        })
+    }
+
+    fn join(&self, components: &[OsString]) -> PathBuf {
+        let mut real = self.root.clone();
+        real.extend(components);
+        real
+    }
+}
+
+/// Splits a path into normal and `..` components, last first, so `Vec::pop` yields them in order.
+fn components_reversed(path: &Path) -> Vec<OsString> {
+    let mut components: Vec<OsString> = path
+        .components()
+        .filter_map(|component| match component {
+            Component::Normal(name) => Some(name.to_os_string()),
+            Component::ParentDir => Some(OsString::from("..")),
+            Component::RootDir | Component::CurDir | Component::Prefix(_) => None,
+        })
+        .collect();
+    components.reverse();
+    components
+}
+
+fn host_path_string(components: &[OsString]) -> String {
+    let mut host = String::new();
+    for component in components {
+        host.push('/');
+        host.push_str(&String::from_utf8_lossy(component.as_bytes()));
+    }
+    if host.is_empty() {
+        host.push('/');
+    }
+    host
+}
+
+/// Opens a resolved file without blocking, so a FIFO planted where a file should be cannot hang
+/// the read. `O_NOFOLLOW` rejects a symlink swapped in after resolution.
+fn open_nonblocking(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOCTTY | nix::libc::O_NOFOLLOW)
+        .open(path)
+}

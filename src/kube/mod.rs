@@ -1,0 +1,19 @@
+//! Parsers for the Kubernetes files found on a node: kubeconfigs, the kubelet's flags and
+//! configuration, certificates and keys.
+
+pub mod cert;
+pub mod keys;
+pub mod kubeconfig;
+pub mod kubelet_config;
+pub mod kubelet_flags;
+mod node_identity;
+pub mod pem;
+
+pub use node_identity::{NODE_USER_PREFIX, NodeIdentity};
+
+/// Where kubeadm puts the kubelet's kubeconfig.
+pub const KUBELET_KUBECONFIG: &str = "/etc/kubernetes/kubelet.conf";
+pub const BOOTSTRAP_KUBECONFIG: &str = "/etc/kubernetes/bootstrap-kubelet.conf";
+pub const DEFAULT_CERT_DIR: &str = "/var/lib/kubelet/pki";
+pub const PKI_DIR: &str = "/etc/kubernetes/pki";
+pub const MANIFESTS_DIR: &str = "/etc/kubernetes/manifests";

@@ -1,0 +1,141 @@
+//! Prometheus text exposition (format 0.0.4) of a run.
+//!
+//! `node_doctor_finding` has a series for every code of every check that ran: 1 while the
+//! problem is present and 0 otherwise, so an alert resolves when the problem goes away instead of
+//! keeping a stale 1.
+
+use std::fmt::Write as _;
+
+use super::Report;
+use crate::check::{CheckStatus, Code};
+
+pub fn render_prometheus(report: &Report) -> String {
+    let mut out = String::new();
+    write_findings(&mut out, report);
+    write_check_status(&mut out, report);
+    write_certificates(&mut out, report);
+
+    header(
+        &mut out,
+        "node_doctor_run_duration_seconds",
+        "gauge",
+        "Wall time of the last run of all checks.",
+    );
+    let _ = writeln!(
+        out,
+        "node_doctor_run_duration_seconds {}",
+        report.duration.as_secs_f64()
+    );
+
+    header(
+        &mut out,
+        "node_doctor_last_run_timestamp_seconds",
+        "gauge",
+        "Time of the last run, in seconds since the Unix epoch.",
+    );
+    let _ = writeln!(
+        out,
+        "node_doctor_last_run_timestamp_seconds {}",
+        report.now.as_second()
+    );
+
+    header(
+        &mut out,
+        "node_doctor_check_errors_total",
+        "counter",
+        "Runs in which a check could not decide (status error).",
+    );
+    for result in &report.results {
+        let errors = u8::from(result.status == CheckStatus::Error);
+        let _ = writeln!(
+            out,
+            "node_doctor_check_errors_total{{check=\"{}\"}} {errors}",
+            escape(result.id)
+        );
+    }
+    out
+}
+
+fn write_findings(out: &mut String, report: &Report) {
+    header(
+        out,
+        "node_doctor_finding",
+        "gauge",
+        "1 while a finding with this code is present, 0 for the other codes of each check that ran.",
+    );
+    for result in &report.results {
+        if !matches!(result.status, CheckStatus::Passed | CheckStatus::Failed) {
+            continue;
+        }
+        for code in Code::of_check(result.id) {
+            let active = result
+                .findings
+                .iter()
+                .filter(|f| f.code == code)
+                .map(|f| f.severity)
+                .max();
+            let (severity, value) = match active {
+                Some(severity) => (severity, 1),
+                None => (code.default_severity(), 0),
+            };
+            let _ = writeln!(
+                out,
+                "node_doctor_finding{{check=\"{}\",code=\"{}\",severity=\"{}\"}} {value}",
+                escape(result.id),
+                escape(code.as_str()),
+                severity
+            );
+        }
+    }
+}
+
+fn write_check_status(out: &mut String, report: &Report) {
+    header(
+        out,
+        "node_doctor_check_status",
+        "gauge",
+        "1 for the status each check ended with, 0 for the other statuses.",
+    );
+    for result in &report.results {
+        for status in CheckStatus::ALL {
+            let value = u8::from(result.status == status);
+            let _ = writeln!(
+                out,
+                "node_doctor_check_status{{check=\"{}\",status=\"{}\"}} {value}",
+                escape(result.id),
+                status.as_str()
+            );
+        }
+    }
+}
+
+fn write_certificates(out: &mut String, report: &Report) {
+    header(
+        out,
+        "node_doctor_certificate_expiry_timestamp_seconds",
+        "gauge",
+        "NotAfter of each certificate the checks read, in seconds since the Unix epoch.",
+    );
+    for certificate in &report.certificates {
+        let _ = writeln!(
+            out,
+            "node_doctor_certificate_expiry_timestamp_seconds{{path=\"{}\",subject=\"{}\"}} {}",
+            escape(&certificate.path),
+            escape(&certificate.subject),
+            certificate.not_after.as_second()
+        );
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// Escapes a label value: backslash, double quote and newline.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

@@ -1,0 +1,156 @@
+//! The report for people: findings grouped by severity, each with its evidence and fix, then
+//! the checks that were skipped or failed to run, then a one-line summary.
+
+use std::fmt::Write as _;
+
+use super::Report;
+use crate::check::{CheckStatus, Finding, Severity};
+
+/// Whether to use ANSI colour. Decided by the caller from the terminal and NO_COLOR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextStyle {
+    Plain,
+    Color,
+}
+
+impl TextStyle {
+    /// Colour only on a terminal, and never when NO_COLOR is set to anything non-empty.
+    pub fn detect(is_terminal: bool) -> TextStyle {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+        if is_terminal && !no_color {
+            TextStyle::Color
+        } else {
+            TextStyle::Plain
+        }
+    }
+
+    fn paint(self, text: &str, code: &str) -> String {
+        match self {
+            TextStyle::Plain => text.to_string(),
+            TextStyle::Color => format!("\x1b[{code}m{text}\x1b[0m"),
+        }
+    }
+
+    fn severity(self, severity: Severity) -> String {
+        let label = severity.as_str().to_uppercase();
+        let code = match severity {
+            Severity::Critical => "1;31",
+            Severity::Warning => "1;33",
+            Severity::Info => "1;36",
+        };
+        self.paint(&label, code)
+    }
+}
+
+pub fn render_text(report: &Report, style: TextStyle) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "node-doctor: node {} ({}, {})",
+        report.node,
+        report.source.as_str(),
+        super::json::format_rfc3339(report.now)
+    );
+
+    for severity in Severity::ALL {
+        let findings: Vec<&Finding> = report
+            .findings()
+            .filter(|f| f.severity == severity)
+            .collect();
+        if findings.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out);
+        for finding in findings {
+            write_finding(&mut out, finding, style);
+        }
+    }
+
+    let unfinished: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.status, CheckStatus::Skipped | CheckStatus::Error))
+        .collect();
+    if !unfinished.is_empty() {
+        let _ = writeln!(out);
+        for result in unfinished {
+            let label = match result.status {
+                CheckStatus::Error => style.paint("ERROR", "1;35"),
+                _ => style.paint("skipped", "2"),
+            };
+            let reason = result.reason.as_deref().unwrap_or("");
+            let _ = writeln!(out, "{label} {}: {reason}", result.id);
+        }
+    }
+
+    let summary = report.summary();
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{} critical, {} warning, {} info; checks: {} passed, {} failed, {} skipped, {} error ({} ms)",
+        summary.critical,
+        summary.warning,
+        summary.info,
+        summary.passed,
+        summary.failed,
+        summary.skipped,
+        summary.error,
+        report.duration.as_millis()
+    );
+    out
+}
+
+fn write_finding(out: &mut String, finding: &Finding, style: TextStyle) {
+    let code = style.paint(finding.code.as_str(), "1");
+    let _ = writeln!(out, "{} {code}", style.severity(finding.severity));
+    let _ = writeln!(out, "  {}", finding.summary);
+    if !finding.details.is_empty() {
+        for line in wrap(&finding.details, 96) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+
+    if !finding.evidence.is_empty() {
+        let _ = writeln!(out, "  evidence:");
+        for evidence in &finding.evidence {
+            let _ = writeln!(
+                out,
+                "    {} {}: {}",
+                evidence.source, evidence.field, evidence.value
+            );
+        }
+    }
+
+    if !finding.fix.summary.is_empty() {
+        let _ = writeln!(out, "  fix: {}", finding.fix.summary);
+        for (number, step) in finding.fix.steps.iter().enumerate() {
+            let _ = writeln!(out, "    {}. {step}", number + 1);
+        }
+        for command in &finding.fix.commands {
+            let _ = writeln!(out, "    {}", style.paint(&format!("$ {command}"), "32"));
+        }
+    }
+    for reference in &finding.references {
+        let _ = writeln!(out, "  see: {reference}");
+    }
+    let _ = writeln!(out);
+}
+
+/// Wraps text at spaces so no line exceeds `width` characters, unless one word does.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
