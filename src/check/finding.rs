@@ -24,7 +24,7 @@ pub struct Evidence {
 }
 
 /// How to fix a finding, with this node's names, paths and addresses filled in.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct Fix {
     pub summary: String,
     pub steps: Vec<String>,

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use crate::check::{CertificateExpiry, CheckResult, CheckStatus, Finding, Severity};
 use crate::host::Source;
 
-pub use json::render_json;
+pub use json::{format_rfc3339, render_json};
 pub use prometheus::render_prometheus;
 pub use text::{TextStyle, render_text};
 

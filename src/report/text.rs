@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use crate::check::{CheckStatus, Finding, Severity};
+use crate::check::{CheckStatus, Code, Finding, Severity};
 
 /// Whether to use ANSI colour. Decided by the caller from the terminal and NO_COLOR.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,17 +52,17 @@ pub fn render_text(report: &Report, style: TextStyle) -> String {
         super::json::format_rfc3339(report.now)
     );
 
+    let _ = writeln!(out);
+
+    let mut shown: Vec<&Finding> = Vec::new();
     for severity in Severity::ALL {
-        let findings: Vec<&Finding> = report
-            .findings()
-            .filter(|f| f.severity == severity)
-            .collect();
-        if findings.is_empty() {
-            continue;
-        }
-        let _ = writeln!(out);
-        for finding in findings {
-            write_finding(&mut out, finding, style);
+        for finding in report.findings().filter(|f| f.severity == severity) {
+            let same_fix = shown
+                .iter()
+                .find(|earlier| earlier.fix == finding.fix)
+                .map(|f| f.code);
+            write_finding(&mut out, finding, same_fix, style);
+            shown.push(finding);
         }
     }
 
@@ -72,7 +72,6 @@ pub fn render_text(report: &Report, style: TextStyle) -> String {
         .filter(|r| matches!(r.status, CheckStatus::Skipped | CheckStatus::Error))
         .collect();
     if !unfinished.is_empty() {
-        let _ = writeln!(out);
         for result in unfinished {
             let label = match result.status {
                 CheckStatus::Error => style.paint("ERROR", "1;35"),
@@ -81,10 +80,10 @@ pub fn render_text(report: &Report, style: TextStyle) -> String {
             let reason = result.reason.as_deref().unwrap_or("");
             let _ = writeln!(out, "{label} {}: {reason}", result.id);
         }
+        let _ = writeln!(out);
     }
 
     let summary = report.summary();
-    let _ = writeln!(out);
     let _ = writeln!(
         out,
         "{} critical, {} warning, {} info; checks: {} passed, {} failed, {} skipped, {} error ({} ms)",
@@ -100,7 +99,8 @@ pub fn render_text(report: &Report, style: TextStyle) -> String {
     out
 }
 
-fn write_finding(out: &mut String, finding: &Finding, style: TextStyle) {
+/// Writes one finding. A fix already printed for an earlier finding is referred to by its code.
+fn write_finding(out: &mut String, finding: &Finding, same_fix: Option<Code>, style: TextStyle) {
     let code = style.paint(finding.code.as_str(), "1");
     let _ = writeln!(out, "{} {code}", style.severity(finding.severity));
     let _ = writeln!(out, "  {}", finding.summary);
@@ -121,7 +121,9 @@ fn write_finding(out: &mut String, finding: &Finding, style: TextStyle) {
         }
     }
 
-    if !finding.fix.summary.is_empty() {
+    if let Some(code) = same_fix {
+        let _ = writeln!(out, "  fix: the same as for {code} above");
+    } else if !finding.fix.summary.is_empty() {
         let _ = writeln!(out, "  fix: {}", finding.fix.summary);
         for (number, step) in finding.fix.steps.iter().enumerate() {
             let _ = writeln!(out, "    {}. {step}", number + 1);
