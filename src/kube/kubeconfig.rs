@@ -138,8 +138,8 @@ impl LoadedKubeconfig {
         if text.trim().is_empty() {
             return Err(invalid("file is empty".to_string()));
         }
-        let config: Kubeconfig =
-            serde_saphyr::from_str(text).map_err(|error| invalid(error.to_string()))?;
+        let config: Kubeconfig = serde_saphyr::from_str(text)
+            .map_err(|error| invalid(super::yaml_error_message(&error)))?;
         Ok(LoadedKubeconfig {
             path: path.to_string(),
             config,

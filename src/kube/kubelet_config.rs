@@ -27,7 +27,7 @@ impl KubeletConfiguration {
         let text = host.read_text(path, MAX_CONFIG_BYTES)?;
         serde_saphyr::from_str(&text).map_err(|error| KubeletConfigError::Invalid {
             path: path.to_string(),
-            message: error.to_string(),
+            message: super::yaml_error_message(&error),
         })
     }
 }

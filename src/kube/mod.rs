@@ -17,3 +17,13 @@ pub const BOOTSTRAP_KUBECONFIG: &str = "/etc/kubernetes/bootstrap-kubelet.conf";
 pub const DEFAULT_CERT_DIR: &str = "/var/lib/kubelet/pki";
 pub const PKI_DIR: &str = "/etc/kubernetes/pki";
 pub const MANIFESTS_DIR: &str = "/etc/kubernetes/manifests";
+
+/// Returns the first line of a YAML parse error, such as "line 6 column 11: unclosed bracket".
+///
+/// serde-saphyr appends an excerpt of the input around the error. The input may be a kubeconfig
+/// with `client-key-data`, so the excerpt is dropped to keep key material out of reports.
+pub fn yaml_error_message(error: &impl std::fmt::Display) -> String {
+    let text = error.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    first.strip_prefix("error: ").unwrap_or(first).to_string()
+}
