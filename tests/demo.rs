@@ -42,7 +42,12 @@ fn regenerate_demo() {
     let pki = snapshot.join("rootfs/etc/kubernetes/pki");
 
     let front_proxy_ca = TestCa::load(&pki, "front-proxy-ca");
-    let expired = front_proxy_ca.issue_client("front-proxy-client", &[], "2025-11-28T10:00:00Z", "2026-11-28T10:00:00Z");
+    let expired = front_proxy_ca.issue_client(
+        "front-proxy-client",
+        &[],
+        "2025-11-28T10:00:00Z",
+        "2026-11-28T10:00:00Z",
+    );
     write(&pki.join("front-proxy-client.crt"), &expired.cert_pem);
     write(&pki.join("front-proxy-client.key"), &expired.key_pem);
     fs::remove_file(pki.join("apiserver-etcd-client.crt")).unwrap();

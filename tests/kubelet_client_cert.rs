@@ -13,7 +13,7 @@ use casebuild::{build_case, evidence_text, finding, run_json};
 
 const NOW: &str = "2026-12-04T19:31:40Z";
 
-/// A healthy worker: kubelet.conf names the store's current symlink, which points at a valid
+/// Returns a healthy worker: kubelet.conf names the store's current symlink, which points at a valid
 /// certificate for node-1 signed by the cluster CA.
 fn healthy() -> Value {
     json!({

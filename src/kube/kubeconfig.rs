@@ -82,7 +82,7 @@ impl std::fmt::Debug for User {
     }
 }
 
-/// Where a credential comes from: embedded base64 data or a file path.
+/// The source of a credential: embedded base64 data or a file path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Material {
     Embedded,

@@ -11,7 +11,7 @@ pub mod pem;
 
 pub use node_identity::{NODE_USER_PREFIX, NodeIdentity};
 
-/// Where kubeadm puts the kubelet's kubeconfig.
+/// The path of the kubelet's kubeconfig on kubeadm nodes.
 pub const KUBELET_KUBECONFIG: &str = "/etc/kubernetes/kubelet.conf";
 pub const BOOTSTRAP_KUBECONFIG: &str = "/etc/kubernetes/bootstrap-kubelet.conf";
 pub const DEFAULT_CERT_DIR: &str = "/var/lib/kubelet/pki";

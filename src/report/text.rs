@@ -54,15 +54,15 @@ pub fn render_text(report: &Report, style: TextStyle) -> String {
 
     let _ = writeln!(out);
 
-    let mut shown: Vec<&Finding> = Vec::new();
+    let mut printed: Vec<&Finding> = Vec::new();
     for severity in Severity::ALL {
         for finding in report.findings().filter(|f| f.severity == severity) {
-            let same_fix = shown
+            let same_fix = printed
                 .iter()
                 .find(|earlier| earlier.fix == finding.fix)
                 .map(|f| f.code);
             write_finding(&mut out, finding, same_fix, style);
-            shown.push(finding);
+            printed.push(finding);
         }
     }
 

@@ -1,4 +1,4 @@
-//! What the kubelet is configured to use: kubeconfig, bootstrap kubeconfig, certificate
+//! The kubelet settings this check needs: kubeconfig, bootstrap kubeconfig, certificate
 //! directory and whether client certificate rotation is on.
 
 use crate::host::Host;
@@ -14,7 +14,7 @@ pub struct Setup {
     pub kubeconfig: String,
     pub bootstrap_kubeconfig: String,
     pub cert_dir: String,
-    /// Where --cert-dir was set, or "default".
+    /// The file or command line that set --cert-dir, or "default".
     pub cert_dir_source: String,
     pub rotation: Option<Rotation>,
 }
@@ -63,8 +63,8 @@ fn flag_or(flags: &KubeletFlags, name: &str, default: &str) -> String {
         .to_string()
 }
 
-/// The deprecated --rotate-certificates flag overrides the config file. A config file without
-/// rotateCertificates means false, the kubelet's own default.
+/// Reads whether rotation is on. The deprecated --rotate-certificates flag overrides the config
+/// file, and a config file without rotateCertificates means false, the kubelet's own default.
 fn read_rotation(host: &dyn Host, flags: &KubeletFlags) -> Option<Rotation> {
     if let Some(enabled) = flags.bool_value("rotate-certificates") {
         let source = flags
