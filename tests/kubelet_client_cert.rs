@@ -126,6 +126,9 @@ fn dangling_current_link_is_broken() {
     assert!(found["summary"].as_str().unwrap().contains("dangling"));
     assert_eq!(found["severity"], "critical");
     assert_eq!(status, 1);
+    let fix = casebuild::fix_text(found);
+    let relink = "ln -sfn /var/lib/kubelet/pki/kubelet-client-2026-11-01-00-00-00.pem /var/lib/kubelet/pki/kubelet-client-current.pem";
+    assert!(fix.contains(relink), "{fix}");
 }
 
 #[test]

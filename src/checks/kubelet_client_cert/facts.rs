@@ -22,6 +22,8 @@ pub struct Facts {
     pub kubeconfig_pair: Option<Result<ClientPair, String>>,
     pub link: LinkState,
     pub current_pair: Option<Result<ClientPair, String>>,
+    /// The newest kubelet-client-TIMESTAMP.pem in the cert dir whose certificate is valid now.
+    pub newest_valid_rotated: Option<String>,
     pub bootstrap_present: bool,
     /// The cluster CA and where it was read.
     pub cluster_ca: Option<(String, Certificate)>,
@@ -57,6 +59,7 @@ impl Facts {
         };
 
         Facts {
+            newest_valid_rotated: newest_valid_rotated(host, &setup.cert_dir, now),
             node: node.to_string(),
             now,
             bootstrap_present: host.exists(&setup.bootstrap_kubeconfig),
@@ -117,6 +120,35 @@ impl Facts {
     pub fn kubeconfig_user(&self) -> Option<&str> {
         self.user.as_deref()
     }
+}
+
+/// How many timestamped files are parsed at most, newest first, when looking for a valid one.
+const MAX_ROTATED_FILES: usize = 50;
+
+/// Finds the newest `kubelet-client-TIMESTAMP.pem` whose certificate is valid at `now`. The
+/// timestamp in the name sorts in time order.
+fn newest_valid_rotated(host: &dyn Host, cert_dir: &str, now: Timestamp) -> Option<String> {
+    let entries = match host.read_dir(cert_dir) {
+        Ok(entries) => entries,
+        Err(error) => {
+            tracing::debug!(%error, "cannot list the kubelet certificate directory");
+            return None;
+        }
+    };
+    let mut names: Vec<&str> = entries
+        .iter()
+        .map(|entry| entry.name.as_str())
+        .filter(|name| name.starts_with("kubelet-client-2") && name.ends_with(".pem"))
+        .collect();
+    names.sort_unstable_by(|a, b| b.cmp(a));
+
+    names.into_iter().take(MAX_ROTATED_FILES).find_map(|name| {
+        let path = format!("{cert_dir}/{name}");
+        let pair = pair::from_pem_file(host, &path).ok()?;
+        let certificate = &pair.certificate;
+        let valid = !certificate.is_expired(now) && !certificate.is_not_yet_valid(now);
+        valid.then_some(path)
+    })
 }
 
 fn normalize(path: &str) -> String {

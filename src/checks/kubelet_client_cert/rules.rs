@@ -92,18 +92,23 @@ pub fn link_broken(facts: &Facts) -> Option<Finding> {
         "The kubelet's certificate store cannot load or replace the rotated certificate."
             .to_string()
     };
-    let mut fix = Fix::new(format!("make {current} a symlink to the newest valid kubelet-client-*.pem"))
-        .step(format!("List the rotated certificates in {} and pick the newest that has not expired.", facts.setup.cert_dir))
-        .step(format!("Replace {current} with an absolute symlink to it, then restart the kubelet."))
-        .command(format!("ls -l --time-style=full-iso {}/kubelet-client-*", facts.setup.cert_dir))
-        .command(format!("for f in {}/kubelet-client-2*.pem; do echo \"$f $(openssl x509 -noout -enddate -in $f)\"; done", facts.setup.cert_dir))
-        .command(format!("ln -sfn {}/kubelet-client-YYYY-MM-DD-HH-MM-SS.pem {current}", facts.setup.cert_dir))
-        .command("systemctl restart kubelet");
+    let cert_dir = &facts.setup.cert_dir;
+    let mut fix = match &facts.newest_valid_rotated {
+        Some(newest) => Fix::new(format!("point {current} at {newest}, the newest rotated certificate that is still valid"))
+            .step(format!("Replace {current} with an absolute symlink to {newest}, then restart the kubelet."))
+            .command(format!("ln -sfn {newest} {current}")),
+        None => Fix::new(format!("make {current} a symlink to the newest valid kubelet-client-*.pem"))
+            .step(format!("No valid kubelet-client-TIMESTAMP.pem was found in {cert_dir}; if one exists elsewhere, copy it there, otherwise follow the recovery for an expired certificate."))
+            .step(format!("Replace {current} with an absolute symlink to it, then restart the kubelet."))
+            .command(format!("ls -l --time-style=full-iso {cert_dir}/kubelet-client-*"))
+            .command(format!("ln -sfn {cert_dir}/kubelet-client-YYYY-MM-DD-HH-MM-SS.pem {current}")),
+    };
+    fix = fix.command("systemctl restart kubelet");
     if facts.link == LinkState::RegularFile {
         fix = fix.step(format!("A regular file is rejected with \"expected {current:?} to be a symlink but it is a file\": move it aside first."));
     }
     Some(
-        Finding::new(Code::KubeletClientCertCurrentLinkBroken, format!("{current} is a {}", facts.link.describe()))
+        Finding::new(Code::KubeletClientCertCurrentLinkBroken, format!("{current}: {}", facts.link.describe()))
             .details(format!("The kubelet's certificate store keeps {current} as an absolute symlink to the newest rotated kubelet-client-TIMESTAMP.pem. {severity_note}"))
             .evidence(&current, "state", facts.link.describe())
             .fix(fix)
