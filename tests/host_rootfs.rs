@@ -181,7 +181,7 @@ fn absolute_escape_stays_in_root() {
     assert!(error.is_not_found(), "got {error}");
     let error = expect_error(rootfs.stat(CURRENT));
     assert!(error.is_not_found(), "got {error}");
-    // lstat sees the link itself, which is inside the root.
+    // lstat returns the link itself, which is inside the root.
     assert_eq!(rootfs.lstat(CURRENT).unwrap().kind, FileKind::Symlink);
 
     let error = expect_error(rootfs.read_file("/etc/kubernetes/shadow", LIMIT));

@@ -45,7 +45,7 @@ fn result(id: &'static str, status: CheckStatus, findings: Vec<Finding>) -> Chec
     }
 }
 
-/// A report with one critical and one warning finding, a passed, a skipped and an errored check,
+/// Builds a report with one critical and one warning finding, a passed, a skipped and an errored check,
 /// and a certificate whose subject needs escaping in Prometheus labels.
 fn sample_report() -> Report {
     Report {

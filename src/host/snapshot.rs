@@ -158,7 +158,7 @@ impl SnapshotHost {
     }
 
     /// Returns the metadata of a special file, or of a directory that rootfs/ lacks but that
-    /// holds a special file, such as /run/containerd for /run/containerd/containerd.sock.
+    /// contains a special file, such as /run/containerd for /run/containerd/containerd.sock.
     fn special_meta(&self, path: &str, follow_last: bool) -> Option<FileMeta> {
         if let Some(kind) = self.special_kind(path, follow_last) {
             return Some(FileMeta::special(kind));

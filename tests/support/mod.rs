@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use base64::Engine as _;
 
-/// The directory that holds every fixture the tests read.
+/// Returns the directory that contains every fixture the tests read.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-/// The healthy kubeadm control-plane snapshot.
+/// Returns the path of the healthy kubeadm control-plane snapshot.
 pub fn kubeadm_real() -> PathBuf {
     fixtures_dir().join("kubeadm-real")
 }
@@ -315,12 +315,12 @@ pub fn fixture_key_secrets() -> Vec<KeySecret> {
         let Ok(text) = fs::read_to_string(&path) else {
             continue;
         };
-        let shown = path
+        let relative_name = path
             .strip_prefix(fixtures_dir())
             .unwrap_or(&path)
             .display()
             .to_string();
-        let name = shown.as_str();
+        let name = relative_name.as_str();
 
         if name.ends_with(".key") || name.ends_with(".pem") {
             for body in private_key_bodies(&text) {
