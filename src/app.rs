@@ -107,6 +107,9 @@ pub fn select_checks(
     for id in only.iter().chain(skip) {
         if !all.iter().any(|check| check.id() == id) {
             let known: Vec<&str> = all.iter().map(|check| check.id()).collect();
+            if known.is_empty() {
+                bail!("unknown check {id:?}; known checks: none, this build has no checks");
+            }
             bail!("unknown check {id:?}; known checks: {}", known.join(", "));
         }
     }

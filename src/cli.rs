@@ -43,6 +43,7 @@ pub enum Command {
     Certs,
     /// Print a shell completion script to standard output.
     Completions {
+        /// The shell to generate the script for.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },

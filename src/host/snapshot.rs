@@ -101,7 +101,7 @@ impl SnapshotHost {
         for (path, name) in &manifest.special {
             match FileKind::from_snapshot_name(name) {
                 Some(kind) => {
-                    special.insert(path.clone(), kind);
+                    special.insert(normalize_special_path(path), kind);
                 }
                 None => tracing::warn!(path, kind = name, "ignoring unknown special file type"),
             }
@@ -119,8 +119,80 @@ impl SnapshotHost {
         })
     }
 
-    fn special_kind(&self, path: &str) -> Option<FileKind> {
-        self.special.get(path).copied()
+    /// Returns the type a `special` entry gives `path`. The lookup uses the path after
+    /// symlinks in rootfs/ are resolved, so `/var/run/x.sock` finds an entry for `/run/x.sock`
+    /// when rootfs/var/run links to /run.
+    fn special_kind(&self, path: &str, follow_last: bool) -> Option<FileKind> {
+        if self.special.is_empty() {
+            return None;
+        }
+        if let Some(kind) = self.special.get(path) {
+            return Some(*kind);
+        }
+        let resolved = self.resolve_for_special(path, follow_last);
+        self.special.get(&resolved).copied()
+    }
+
+    /// Resolves `path` under rootfs/ as far as rootfs/ has its components. The rest, which only
+    /// the `special` map may describe, is appended as written.
+    fn resolve_for_special(&self, path: &str, follow_last: bool) -> String {
+        let trimmed = path.trim_end_matches('/');
+        if follow_last && let Ok(resolved) = self.rootfs.canonicalize(trimmed) {
+            return resolved;
+        }
+        match trimmed.rsplit_once('/') {
+            Some((parent, name)) if !parent.is_empty() => {
+                let parent = self.resolve_for_special(parent, true);
+                format!("{}/{name}", parent.trim_end_matches('/'))
+            }
+            _ => trimmed.to_string(),
+        }
+    }
+
+    /// Returns whether some `special` entry lies below the directory `resolved`.
+    fn has_special_under(&self, resolved: &str) -> bool {
+        let prefix = format!("{}/", resolved.trim_end_matches('/'));
+        self.special
+            .keys()
+            .any(|special| special.starts_with(&prefix))
+    }
+
+    /// Returns the metadata of a special file, or of a directory that rootfs/ lacks but that
+    /// contains a special file, such as /run/containerd for /run/containerd/containerd.sock.
+    fn special_meta(&self, path: &str, follow_last: bool) -> Option<FileMeta> {
+        if let Some(kind) = self.special_kind(path, follow_last) {
+            return Some(FileMeta::special(kind));
+        }
+        let resolved = self.resolve_for_special(path, follow_last);
+        self.has_special_under(&resolved).then(|| FileMeta {
+            mode: 0o755,
+            ..FileMeta::special(FileKind::Directory)
+        })
+    }
+
+    fn stat_with(&self, path: &str, follow_last: bool) -> Result<FileMeta, HostError> {
+        if let Some(kind) = self.special_kind(path, follow_last) {
+            return Ok(FileMeta::special(kind));
+        }
+        let stat = if follow_last {
+            self.rootfs.stat(path)
+        } else {
+            self.rootfs.lstat(path)
+        };
+        match stat {
+            Err(error) if error.is_not_found() => self.special_meta(path, follow_last).ok_or(error),
+            other => other,
+        }
+    }
+}
+
+/// Writes a `special` key the way host paths are compared: absolute, no trailing slash.
+fn normalize_special_path(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.starts_with('/') {
+        trimmed.to_string()
+    } else {
+        format!("/{trimmed}")
     }
 }
 
@@ -138,24 +210,18 @@ impl Host for SnapshotHost {
     }
 
     fn read_file(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, HostError> {
-        if let Some(kind) = self.special_kind(path) {
+        if let Some(kind) = self.special_kind(path, true) {
             return Err(HostError::new(path, HostErrorKind::NotRegularFile(kind)));
         }
         self.rootfs.read_file(path, max_bytes)
     }
 
     fn stat(&self, path: &str) -> Result<FileMeta, HostError> {
-        match self.special_kind(path) {
-            Some(kind) => Ok(FileMeta::special(kind)),
-            None => self.rootfs.stat(path),
-        }
+        self.stat_with(path, true)
     }
 
     fn lstat(&self, path: &str) -> Result<FileMeta, HostError> {
-        match self.special_kind(path) {
-            Some(kind) => Ok(FileMeta::special(kind)),
-            None => self.rootfs.lstat(path),
-        }
+        self.stat_with(path, false)
     }
 
     fn read_link(&self, path: &str) -> Result<String, HostError> {
@@ -166,21 +232,28 @@ impl Host for SnapshotHost {
         self.rootfs.canonicalize(path)
     }
 
+    /// Lists rootfs/ merged with the `special` entries below `path`: a special file directly
+    /// inside is listed with its type, and one deeper down lists its top folder as a directory.
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, HostError> {
+        let resolved = self.resolve_for_special(path, true);
         let mut entries = match self.rootfs.read_dir(path) {
             Ok(entries) => entries,
-            Err(error) if error.is_not_found() && self.has_special_under(path) => Vec::new(),
+            Err(error) if error.is_not_found() && self.has_special_under(&resolved) => Vec::new(),
             Err(error) => return Err(error),
         };
-        let prefix = format!("{}/", path.trim_end_matches('/'));
+        let prefix = format!("{}/", resolved.trim_end_matches('/'));
         for (special, kind) in &self.special {
-            if let Some(name) = special.strip_prefix(&prefix)
-                && !name.contains('/')
-                && !entries.iter().any(|entry| entry.name == name)
-            {
+            let Some(rest) = special.strip_prefix(&prefix) else {
+                continue;
+            };
+            let (name, kind) = match rest.split_once('/') {
+                Some((folder, _)) => (folder, FileKind::Directory),
+                None => (rest, *kind),
+            };
+            if !name.is_empty() && !entries.iter().any(|entry| entry.name == name) {
                 entries.push(DirEntry {
                     name: name.to_string(),
-                    kind: *kind,
+                    kind,
                 });
             }
         }
@@ -203,15 +276,6 @@ impl Host for SnapshotHost {
         Ok(CommandOutput {
             stdout: String::from_utf8_lossy(&bytes).into_owned(),
         })
-    }
-}
-
-impl SnapshotHost {
-    fn has_special_under(&self, path: &str) -> bool {
-        let prefix = format!("{}/", path.trim_end_matches('/'));
-        self.special
-            .keys()
-            .any(|special| special.starts_with(&prefix))
     }
 }
 
