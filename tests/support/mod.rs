@@ -30,11 +30,13 @@ pub fn node_doctor() -> Command {
     command
 }
 
-/// Returns every snapshot under tests/fixtures: directories with a snapshot.json and
-/// .tar.gz files, sorted by path.
+/// Returns every snapshot under tests/fixtures and examples: directories with a snapshot.json
+/// and .tar.gz files, sorted by path.
 pub fn fixture_snapshots() -> Vec<PathBuf> {
     let mut snapshots = Vec::new();
-    for path in walk_files(&fixtures_dir()) {
+    let mut files = walk_files(&fixtures_dir());
+    files.extend(walk_files(&examples_dir()));
+    for path in files {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         if name == "snapshot.json" {
             let dir = path.parent().expect("snapshot.json has a parent");
@@ -310,13 +312,25 @@ pub struct KeySecret {
 /// *.key and *.pem files, and each kubeconfig `client-key-data` value together with the PEM
 /// body it decodes to.
 pub fn fixture_key_secrets() -> Vec<KeySecret> {
+    let mut secrets = key_secrets_under(&fixtures_dir());
+    secrets.extend(key_secrets_under(&examples_dir()));
+    secrets
+}
+
+/// Returns the examples folder, whose demo snapshots the README runs.
+pub fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples")
+}
+
+/// Collects the private keys under `root` the way [`fixture_key_secrets`] does.
+pub fn key_secrets_under(root: &Path) -> Vec<KeySecret> {
     let mut secrets = Vec::new();
-    for path in walk_files(&fixtures_dir()) {
+    for path in walk_files(root) {
         let Ok(text) = fs::read_to_string(&path) else {
             continue;
         };
         let relative_name = path
-            .strip_prefix(fixtures_dir())
+            .strip_prefix(root)
             .unwrap_or(&path)
             .display()
             .to_string();

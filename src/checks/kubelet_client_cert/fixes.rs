@@ -48,7 +48,7 @@ pub fn point_kubeconfig_at_current(inputs: &FixInputs<'_>) -> Fix {
     Fix::new(format!("make {} use {current} for both certificate and key", inputs.setup.kubeconfig))
         .step(format!("Back up {}.", inputs.setup.kubeconfig))
         .step(format!(
-            "In the user {:?}, replace client-certificate-data (or client-certificate) with the line `client-certificate: {current}` and client-key-data (or client-key) with `client-key: {current}`.",
+            "In the user {:?}, replace the client-certificate-data or client-certificate line with `client-certificate: {current}` and the matching key line with `client-key: {current}`.",
             inputs.kubeconfig_user.unwrap_or("of the current context")
         ))
         .step("Restart the kubelet so it loads the rotated certificate.")

@@ -54,12 +54,12 @@ pub fn from_kubeconfig(
         None => (None, None),
         Some(Material::Embedded) => {
             let data = user.client_key_data.as_deref().unwrap_or_default();
-            let key = decode_data("client-key-data", data)
+            let key = decode_data("the embedded client key", data)
                 .and_then(|bytes| key_from_pem(&bytes))
-                .map_err(|error| format!("{} (client-key-data): {error}", kubeconfig.path));
+                .map_err(|error| format!("{} (embedded client key): {error}", kubeconfig.path));
             (
                 Some(key),
-                Some(format!("{} (client-key-data)", kubeconfig.path)),
+                Some(format!("{} (embedded client key)", kubeconfig.path)),
             )
         }
         Some(Material::File(path)) => {
