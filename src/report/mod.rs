@@ -11,8 +11,10 @@ use jiff::Timestamp;
 use crate::check::{CertificateExpiry, CheckResult, CheckStatus, Finding, Severity};
 use crate::host::Source;
 
+pub(crate) use json::format_rfc3339;
 pub use json::render_json;
 pub use prometheus::render_prometheus;
+pub(crate) use prometheus::write_certificate_metrics;
 pub use text::{TextStyle, render_text};
 
 /// Everything one run produced.
