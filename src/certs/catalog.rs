@@ -5,7 +5,7 @@
 //! (cmd/kubeadm/app/phases/certs/certlist.go) and its renewal manager
 //! (cmd/kubeadm/app/phases/certs/renewal/manager.go).
 
-/// Where a certificate is stored and what it is for.
+/// The storage and role of a certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// A leaf certificate in the PKI directory, `<file>.crt` with `<file>.key`.
@@ -189,7 +189,7 @@ pub const AUTHORITIES: &[Spec] = &[
 ];
 
 impl Spec {
-    /// Returns the host path of the file that holds the certificate. For the kubelet that is
+    /// Returns the host path of the file that contains the certificate. For the kubelet that is
     /// kubeadm's location of its kubeconfig, which names the certificate.
     pub fn path(&self) -> String {
         match self.kind {

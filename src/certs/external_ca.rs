@@ -1,6 +1,6 @@
 //! kubeadm's "externally managed" rule for certificate authorities.
 //!
-//! kubeadm treats the cluster CA as external when ca.crt holds a valid CA certificate and
+//! kubeadm treats the cluster CA as external when ca.crt contains a valid CA certificate and
 //! ca.key is absent (`UsingExternalCA`), and the front-proxy CA likewise
 //! (`UsingExternalFrontProxyCA`). The etcd CA is never external. A certificate is externally
 //! managed when the CA that signs it is (renewal/manager.go, `IsExternallyManaged`).
@@ -10,7 +10,7 @@ use crate::host::Host;
 use super::catalog::{CA_FILE, FRONT_PROXY_CA_FILE, ca_paths};
 use super::load::read_pem_file;
 
-/// Which of the CAs that can be external are, read once per inventory.
+/// The external state of the two CAs that can be external, read once per inventory.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ExternalCas {
     pub ca: bool,

@@ -14,7 +14,7 @@ use super::catalog::{self, AUTHORITIES, CERTIFICATES, KUBELET, Kind, PKI_DIR, Sp
 use super::external_ca::ExternalCas;
 use super::load::{self, LoadError, Loaded};
 
-/// What was found for one certificate.
+/// The state of one certificate on the node.
 #[derive(Clone, Debug)]
 pub enum State {
     Present(Box<Certificate>),

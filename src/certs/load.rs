@@ -4,7 +4,7 @@ use crate::host::{Host, HostError, MAX_CONFIG_BYTES};
 use crate::kube::cert::{Certificate, parse_pem_certificates};
 use crate::kube::kubeconfig::{LoadedKubeconfig, Material, decode_data};
 
-/// Why a certificate could not be read.
+/// The reason a certificate could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadError {
     /// The file does not exist, at the host path given.
@@ -87,11 +87,60 @@ pub fn read_client_certificate(host: &dyn Host, path: &str) -> Result<Loaded, Lo
 
 fn read_kubeconfig(host: &dyn Host, path: &str) -> Result<LoadedKubeconfig, LoadError> {
     let text = host.read_text(path, MAX_CONFIG_BYTES)?;
-    LoadedKubeconfig::parse(path, &text).map_err(|error| LoadError::Unreadable(error.to_string()))
+    LoadedKubeconfig::parse(path, &text)
+        .map_err(|error| LoadError::Unreadable(redact_yaml_error(&error.to_string())))
+}
+
+/// Keeps the first line of a YAML parse error and blanks long base64 runs in it. The YAML
+/// parser's message quotes the lines around the error, which can include client-key-data.
+fn redact_yaml_error(message: &str) -> String {
+    const MIN_SECRET_RUN: usize = 24;
+    let first_line = message.lines().next().unwrap_or_default();
+    let mut out = String::new();
+    let mut run = String::new();
+    for c in first_line.chars().chain(std::iter::once('\n')) {
+        if c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=') {
+            run.push(c);
+            continue;
+        }
+        if run.len() >= MIN_SECRET_RUN {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(&run);
+        }
+        run.clear();
+        if c != '\n' {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn first_certificate(path: &str, data: &[u8]) -> Result<Certificate, LoadError> {
     let mut certificates = parse_pem_certificates(data)
         .map_err(|error| LoadError::Unreadable(format!("{path}: {error}")))?;
     Ok(certificates.swap_remove(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_yaml_error;
+
+    #[test]
+    fn yaml_error_keeps_first_line_only() {
+        let message = "path: not a valid kubeconfig: line 3: missing field `name`\n 4 | data: x";
+        assert_eq!(
+            redact_yaml_error(message),
+            "path: not a valid kubeconfig: line 3: missing field `name`"
+        );
+    }
+
+    #[test]
+    fn yaml_error_blanks_base64() {
+        let message = "invalid type: string \"LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo=\"";
+        assert_eq!(
+            redact_yaml_error(message),
+            "invalid type: string \"[redacted]\""
+        );
+    }
 }

@@ -1,9 +1,9 @@
 //! The fixes `cert-expiry` offers, filled in with this node's names and paths.
 //!
 //! Several expired control-plane certificates share one ordered remedy, because renewing them
-//! one at a time leaves the control plane down in between: renew everything, restart the
-//! static pods, refresh copies of admin.conf, then repair the kubelet's client certificate,
-//! which the kubelet could not rotate while the API server rejected the others.
+//! one at a time leaves the control plane down in between. The order is: renew everything,
+//! restart the static pods, refresh copies of admin.conf, then repair the kubelet's client
+//! certificate, which the kubelet could not rotate while the API server rejected the others.
 
 use crate::certs::{Entry, Inventory, Kind, State};
 use crate::check::{Context, Fix};
@@ -20,10 +20,10 @@ const CONTROL_PLANE_PODS: &[&str] = &[
     "kube-scheduler",
 ];
 
-/// Where a kubeadm ClusterConfiguration is saved for `kubeadm init phase` commands.
+/// The file the fixes save the ClusterConfiguration to for `kubeadm init phase` commands.
 const SAVED_CONFIG: &str = "/root/kubeadm-cluster.yaml";
 
-/// What the fixes need to know about this node.
+/// The facts about this node that the fixes fill in.
 pub struct Remedies {
     node: String,
     /// Expired certificates that `kubeadm certs renew` can renew. Two or more share the
@@ -153,7 +153,7 @@ impl Remedies {
         self.regenerate(entry, fix)
     }
 
-    /// The ordered remedy for several expired control-plane certificates.
+    /// Builds the ordered remedy for several expired control-plane certificates.
     fn ordered_remedy(&self) -> Fix {
         let mut fix = Fix::new(
             "Renew all control-plane certificates, restart the static pods, refresh copies of \
