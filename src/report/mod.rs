@@ -13,6 +13,7 @@ use crate::host::Source;
 
 pub use json::{format_rfc3339, render_json};
 pub use prometheus::render_prometheus;
+pub(crate) use prometheus::write_certificate_metrics;
 pub use text::{TextStyle, render_text};
 
 /// Everything one run produced.

@@ -7,13 +7,13 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use crate::check::{CheckStatus, Code};
+use crate::check::{CertificateExpiry, CheckStatus, Code};
 
 pub fn render_prometheus(report: &Report) -> String {
     let mut out = String::new();
     write_findings(&mut out, report);
     write_check_status(&mut out, report);
-    write_certificates(&mut out, report);
+    write_certificate_metrics(&mut out, &report.certificates);
 
     header(
         &mut out,
@@ -109,14 +109,15 @@ fn write_check_status(out: &mut String, report: &Report) {
     }
 }
 
-fn write_certificates(out: &mut String, report: &Report) {
+/// Writes `node_doctor_certificate_expiry_timestamp_seconds` with its HELP and TYPE lines.
+pub(crate) fn write_certificate_metrics(out: &mut String, certificates: &[CertificateExpiry]) {
     header(
         out,
         "node_doctor_certificate_expiry_timestamp_seconds",
         "gauge",
         "NotAfter of each certificate the checks read, in seconds since the Unix epoch.",
     );
-    for certificate in &report.certificates {
+    for certificate in certificates {
         let _ = writeln!(
             out,
             "node_doctor_certificate_expiry_timestamp_seconds{{path=\"{}\",subject=\"{}\"}} {}",
