@@ -78,6 +78,8 @@ fn demo_shows_planted_problems() {
         "kubelet-client-cert/expired",
         "kubelet-client-cert/kubeconfig-not-rotating",
         "kubelet-client-cert/no-bootstrap-fallback",
+        "cert-expiry/expired",
+        "cert-expiry/missing",
     ] {
         assert!(finding(&report, code).is_some(), "demo lacks {code}");
     }
