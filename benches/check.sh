@@ -57,3 +57,13 @@ row(f"openssl x509 -noout -enddate, {len(certs)} runs", *measure(openssl))
 print()
 print(f"release binary: {os.path.getsize(binary) / 1e6:.2f} MB (stripped by the release profile)")
 PY
+
+# Instruction counts do not depend on other load on the machine, unlike wall time.
+if command -v valgrind >/dev/null; then
+    out=$(mktemp -d)
+    valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out" \
+        "$binary" check --snapshot "$snapshot" -o json >/dev/null 2>"$out/log" || true
+    instructions=$(grep -o 'refs: *[0-9,]*' "$out/log" | tr -dc '0-9')
+    echo "instructions for one check run (callgrind): $instructions"
+    rm -rf "$out"
+fi
