@@ -5,10 +5,12 @@ use std::sync::Arc;
 use crate::check::Check;
 
 mod kubelet_client_cert;
+mod node_ip;
 
 pub use kubelet_client_cert::KubeletClientCert;
+pub use node_ip::NodeIp;
 
 /// Returns every built-in check, in the order reports list them.
 pub fn builtin() -> Vec<Arc<dyn Check>> {
-    vec![Arc::new(KubeletClientCert)]
+    vec![Arc::new(KubeletClientCert), Arc::new(NodeIp)]
 }
