@@ -58,7 +58,7 @@ pub fn pin_node_ip(facts: &Facts, address: Option<&(IpAddr, String)>) -> Fix {
             Fix::new(summary)
                 .step(format!("In {path}, set the line `{line}`, replacing any earlier {variable} line."))
                 .step("Reload systemd and restart the kubelet; it updates the node's addresses when it starts.")
-                .command(format!("sed -i '/^{variable}=/d' {path} && echo '{line}' >> {path}"))
+                .command(format!("touch {path} && sed -i '/^{variable}=/d' {path} && echo '{line}' >> {path}"))
         }
         Target::UnitVariable { path, variable } => {
             let line = format!("Environment=\"{variable}={value}\"");

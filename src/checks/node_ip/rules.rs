@@ -25,7 +25,9 @@ struct NodeIpUse {
 /// Returns the addresses that are, or will be, the node IP: --node-ip when it names addresses,
 /// else the registered InternalIPs and the kubelet's expected choice.
 fn node_ip_uses(facts: &Facts) -> Vec<NodeIpUse> {
-    if let Some(flag) = facts.setup.pinned() {
+    // A --node-ip without a single valid address (a host name) leaves older kubelets to choose
+    // themselves, so the registered and expected addresses are what matter then.
+    if let Some(flag) = facts.setup.pinned().filter(|flag| !flag.ips.is_empty()) {
         return flag
             .ips
             .iter()
@@ -83,7 +85,7 @@ fn use_evidence(facts: &Facts, node_ip: &NodeIpUse) -> Evidence {
 /// Evidence that --node-ip is not set, naming the files that were read.
 fn unset_evidence(facts: &Facts) -> Evidence {
     let value = match &facts.setup.node_ip {
-        Some(flag) => format!("{} (lets the kubelet choose)", flag.raw),
+        Some(flag) => flag.raw.clone(),
         None => "not set".to_string(),
     };
     let source = match &facts.setup.node_ip {
@@ -205,7 +207,7 @@ pub fn anchor_selected(facts: &Facts) -> Option<Finding> {
         }
         Anchor::NotAsked(_) => finding,
     };
-    if facts.setup.pinned().is_none() {
+    if uses.iter().all(|u| u.how != How::Configured) {
         finding = finding.with_evidence([unset_evidence(facts)]);
     }
     Some(
@@ -240,7 +242,7 @@ pub fn shared_nat(facts: &Facts) -> Option<Finding> {
     .details(format!("{reason}. Every node registers the same InternalIP, so the API server sends `kubectl logs`, `exec` and `port-forward` requests to whichever VM answers there: they fail, or return NotFound for a pod that is running on another node. Pin --node-ip to the VM's host-only or bridged address."))
     .with_evidence(uses.iter().map(|u| use_evidence(facts, u)))
     .with_evidence([interface_evidence(interface)]);
-    if facts.setup.pinned().is_none() {
+    if uses.iter().all(|u| u.how != How::Configured) {
         finding = finding.with_evidence([unset_evidence(facts)]);
     }
     Some(
