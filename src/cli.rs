@@ -102,8 +102,8 @@ pub struct GlobalOptions {
     #[arg(long, global = true, value_name = "URL")]
     pub api_server: Option<String>,
 
-    /// Base URL of the cloud metadata service. It is only asked when the DMI vendor names a
-    /// cloud that node-doctor knows (DigitalOcean), with a 1 second timeout.
+    /// Base URL of the cloud metadata service. It is only requested when the DMI vendor names
+    /// a cloud that node-doctor supports (DigitalOcean), with a 1 second timeout.
     #[arg(long, global = true, value_name = "URL", default_value = crate::host::DEFAULT_METADATA_URL)]
     pub metadata_url: String,
 

@@ -2,7 +2,7 @@
 //! and unusual input built from them.
 //!
 //! Each case folder has `case.md`, `case.json` (node, time and expected findings) and `overlay/`
-//! (interfaces, routes, the Node object, metadata answers and kubelet files), which is the whole
+//! (interfaces, routes, the Node object, metadata responses and kubelet files), which is the whole
 //! snapshot: the node-ip check needs no certificates.
 
 mod casebuild;

@@ -1,6 +1,6 @@
-//! The node-ip check on real kernel interfaces: each test builds its own network namespace with
-//! a veth pair, addresses and a default route, and runs node-doctor inside it with
-//! `ip netns exec`, with --root pointing at a temporary directory holding the kubelet files.
+//! The node-ip check on real kernel interfaces. Each test builds its own network namespace with
+//! a veth pair, addresses and a default route. It runs node-doctor inside it with
+//! `ip netns exec` and --root pointing at a temporary directory with the kubelet files.
 //!
 //! Creating namespaces needs root. Without it the tests are skipped with a printed reason,
 //! unless NODE_DOCTOR_REQUIRE_NETNS is set (as .ci/run does), which fails them instead. Only
@@ -123,7 +123,7 @@ fn netns_available() -> bool {
 #[derive(Clone, Copy)]
 enum Behaviour {
     Answer(&'static str),
-    /// Accepts the connection and never answers.
+    /// Accepts the connection and never sends a response.
     Hang,
 }
 
@@ -252,8 +252,8 @@ fn node_root(
     root
 }
 
-/// A droplet's eth0: `first` and `second` in that kernel order, default route via the public
-/// network's gateway.
+/// Sets up a droplet's eth0 with `first` and `second` in that kernel order and a default route
+/// via the public network's gateway.
 fn droplet(namespace: &Namespace, first: &str, second: &str) {
     namespace.add_interface("eth0");
     namespace.ip(&["addr", "add", first, "dev", "eth0"]);

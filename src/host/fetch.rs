@@ -1,5 +1,5 @@
 /// A network request a check may make through the host. Each has a fixed place in a snapshot,
-/// so the snapshot host answers it from captured files and never touches the network.
+/// so the snapshot host reads the response from captured files and never touches the network.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FetchRequest {
     /// `GET /api/v1/nodes/NAME` from the API server, authenticated with the client certificate of
@@ -11,7 +11,7 @@ pub enum FetchRequest {
 }
 
 impl FetchRequest {
-    /// Returns the file, relative to the snapshot directory, that holds this request's answer.
+    /// Returns the file, relative to the snapshot directory, that contains this request's response.
     pub fn snapshot_path(&self) -> String {
         match self {
             FetchRequest::Node { .. } => "api/node.json".to_string(),
@@ -28,7 +28,7 @@ impl FetchRequest {
     }
 }
 
-/// Where a live host may send network requests. Every endpoint is configurable, and `offline`
+/// The endpoints a live host may send network requests to. Every endpoint is configurable, and `offline`
 /// turns all of them off.
 #[derive(Clone, Debug)]
 pub struct NetworkSettings {

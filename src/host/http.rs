@@ -13,14 +13,14 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use super::{HostError, HostErrorKind, RootFs};
 use crate::kube::kubeconfig::{LoadedKubeconfig, Material, decode_data};
 
-/// Longest wait for the metadata service. It answers on a link-local address within
-/// milliseconds when it exists, so a longer wait only delays runs off the cloud.
+/// Maximum wait for the metadata service. Where it exists it responds on a link-local address
+/// within milliseconds, so a longer wait only delays runs off the cloud.
 pub const METADATA_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Longest wait for the API server.
+/// Maximum wait for the API server.
 pub const API_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Cap on a metadata answer.
+/// Cap on a metadata response body.
 const MAX_METADATA_BODY: u64 = 64 * 1024;
 
 /// Cap on a Node object; real ones are a few tens of KiB.
@@ -211,5 +211,72 @@ impl ApiCredentials {
             roots,
             client: (chain, key),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read as _, Write as _};
+    use std::net::TcpListener;
+    use std::time::Instant;
+
+    use super::*;
+
+    #[test]
+    fn metadata_answer_is_returned() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request);
+            let body = "10.19.0.57";
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            stream.write_all(response.as_bytes()).unwrap();
+        });
+        let answer = get_metadata(&url, "/metadata/v1/interfaces/public/0/anchor_ipv4/address");
+        assert_eq!(answer.unwrap(), "10.19.0.57");
+    }
+
+    #[test]
+    fn metadata_hang_times_out() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            // Accept and hold the connection without a response, for longer than the timeout.
+            let held = listener.accept();
+            std::thread::sleep(Duration::from_secs(5));
+            drop(held);
+        });
+        let started = Instant::now();
+        let error = get_metadata(&url, "/metadata/v1/hostname").unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(error.kind, HostErrorKind::RequestFailed(_)),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn metadata_error_status_fails() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut request = [0u8; 1024];
+            let _ = stream.read(&mut request);
+            let response =
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            stream.write_all(response.as_bytes()).unwrap();
+        });
+        let error = get_metadata(&url, "/missing").unwrap_err();
+        assert!(error.to_string().contains("404"), "{error}");
     }
 }

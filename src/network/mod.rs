@@ -1,7 +1,7 @@
 //! The node's network interfaces, addresses and routes, parsed from `ip -j` output.
 //!
 //! The live host runs `ip` and a snapshot carries its output, so both give the same
-//! [`Inventory`]. Address order is the kernel's, which is the order the kubelet sees too.
+//! [`Inventory`]. Address order is the kernel's, the same order the kubelet reads.
 
 mod address;
 mod ip_json;
@@ -82,7 +82,7 @@ impl Route {
     }
 }
 
-/// Everything the node-ip check knows about the node's network.
+/// The node's interfaces and routes, as the node-ip check reads them.
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
     pub interfaces: Vec<Interface>,

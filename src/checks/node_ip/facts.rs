@@ -34,7 +34,7 @@ const VIRTUAL_PREFIXES: [&str; 17] = [
     "tap",
 ];
 
-/// What the API server has registered for this node.
+/// The node's InternalIPs as registered in the API server.
 #[derive(Clone, Debug)]
 pub enum Registered {
     Read {
@@ -45,11 +45,11 @@ pub enum Registered {
     Unknown(String),
 }
 
-/// What the metadata service said about the anchor address.
+/// The metadata service's result for the anchor address.
 #[derive(Clone, Debug)]
 pub enum Anchor {
     Confirmed(Ipv4Addr),
-    /// The service was asked and failed or answered something that is not an address.
+    /// The request failed, or returned something that is not an IPv4 address.
     Failed(String),
     /// The service was not asked, and why.
     NotAsked(String),

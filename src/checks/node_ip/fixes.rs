@@ -14,7 +14,7 @@ pub const KUBELET_INTEGRATION_URL: &str =
 
 const RESTART: &str = "systemctl daemon-reload && systemctl restart kubelet";
 
-/// Where this node's --node-ip is, or should be, set.
+/// The file, and the line in it, that sets (or should set) this node's --node-ip.
 enum Target<'a> {
     /// A `VAR=args` line of an environment file: KUBELET_EXTRA_ARGS or KUBELET_KUBEADM_ARGS.
     ArgsVariable {

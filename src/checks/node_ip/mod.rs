@@ -1,9 +1,8 @@
 //! Check `node-ip`: which address the node registers, and whether other nodes can reach it.
 //!
-//! Without --node-ip the kubelet picks the InternalIP itself, and on clouds that put alias
-//! addresses on the public interface (DigitalOcean's anchor IP, Hetzner floating IPs) or on
-//! VirtualBox VMs that all share the NAT address 10.0.2.15, it can pick one the API server
-//! cannot reach. The check reads the node's interfaces and routes, every source of --node-ip,
+//! Without --node-ip the kubelet picks the InternalIP itself. Some clouds put alias addresses on
+//! the public interface (DigitalOcean's anchor IP, Hetzner floating IPs), and VirtualBox VMs all
+//! share the NAT address 10.0.2.15, so the kubelet can pick one the API server cannot reach. The check reads the node's interfaces and routes, every source of --node-ip,
 //! the registered addresses from the API and DigitalOcean's metadata, and predicts the
 //! kubelet's own choice so the problem shows before `kubeadm join`.
 

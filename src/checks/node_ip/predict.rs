@@ -1,11 +1,11 @@
 //! The address the kubelet registers when --node-ip is not set.
 //!
 //! Without a cloud provider, the kubelet (pkg/kubelet/nodestatus/setters.go, NodeAddress) takes
-//! the hostname when it parses as an IP, else the first address a lookup of the node name
-//! returns that is on this host and not loopback, link-local or multicast, else the first
-//! global unicast address of the interface of the first default route
-//! (k8s.io/apimachinery/pkg/util/net ChooseHostInterface). IPv4 comes first unless --node-ip is
-//! `::`. Interfaces that are down are passed over.
+//! the hostname when it parses as an IP. Else it takes the first address that a lookup of the
+//! node name returns, if that address is on this host and not loopback, link-local or
+//! multicast. Else it takes the first global unicast address of the interface of the first
+//! default route (k8s.io/apimachinery/pkg/util/net ChooseHostInterface), skipping interfaces
+//! that are down. IPv4 comes first unless --node-ip is `::`.
 
 use std::net::IpAddr;
 

@@ -8,7 +8,7 @@ use crate::check::{Code, Evidence, Finding, Fix};
 use crate::host::HostCommand;
 use crate::network::{Interface, InterfaceAddress, is_global_unicast, is_private};
 
-/// How an address comes to be the node IP.
+/// The route by which an address becomes the node IP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum How {
     Configured,

@@ -17,7 +17,7 @@ const OS_RELEASE: [&str; 2] = ["/etc/os-release", "/usr/lib/os-release"];
 #[derive(Clone, Debug)]
 pub struct NodeIpFlag {
     pub raw: String,
-    /// Where the value was read: a file path or /proc/PID/cmdline.
+    /// The file path or /proc/PID/cmdline the value was read from.
     pub source: String,
     pub variable: Option<String>,
     pub ips: Vec<IpAddr>,
@@ -44,8 +44,8 @@ impl NodeIpFlag {
         }
     }
 
-    /// Returns whether the flag leaves the choice to the kubelet: unset-equivalent `0.0.0.0`
-    /// or `::`, which only say which family to prefer.
+    /// Returns whether the flag leaves the choice to the kubelet: `0.0.0.0` or `::`, which only
+    /// select the preferred family.
     pub fn is_unspecified(&self) -> bool {
         self.invalid.is_empty() && self.ips.len() == 1 && self.ips[0].is_unspecified()
     }
@@ -83,7 +83,7 @@ pub struct Setup {
     pub kubeconfig: String,
     /// Whether the node has joined a cluster: the kubelet's kubeconfig exists.
     pub joined: bool,
-    /// The file that holds KUBELET_EXTRA_ARGS for this node, and its current value.
+    /// The file that contains KUBELET_EXTRA_ARGS on this node, and its current value.
     pub extra_args_file: String,
     pub extra_args: Option<String>,
     pub vendor: Option<String>,
