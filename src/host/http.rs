@@ -47,6 +47,8 @@ pub fn get_metadata(base_url: &str, path: &str) -> Result<String, HostError> {
 
 /// Sends `GET /api/v1/nodes/NAME` with the client certificate of the kubeconfig at `kubeconfig`
 /// (a host path read under `rootfs`). `server` replaces the kubeconfig's server URL.
+// NOTE: no test runs this against a TLS API server yet. The check's tests read api/node.json
+// from snapshots, and the network namespace tests run with --offline or without kubelet.conf.
 pub fn get_node(
     rootfs: &RootFs,
     kubeconfig: &str,
