@@ -306,7 +306,16 @@ fn droplet_pinned_to_anchor_confirmed() {
         Some("--v=2 --node-ip=10.19.0.57"),
     );
 
-    let (report, _) = namespace.run_node_doctor(root.path(), &["--metadata-url", &server.url()]);
+    // The node has joined, so the check also requests its Node object. Port 1 on the
+    // namespace's own loopback keeps that request inside the test.
+    let metadata_url = server.url();
+    let args = [
+        "--metadata-url",
+        &metadata_url,
+        "--api-server",
+        "https://127.0.0.1:1",
+    ];
+    let (report, _) = namespace.run_node_doctor(root.path(), &args);
 
     assert_eq!(server.requests(), vec![ANCHOR_REQUEST.to_string()]);
     let anchor = finding(&report, "node-ip/anchor-ip-selected")
