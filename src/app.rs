@@ -11,7 +11,7 @@ use clap::CommandFactory;
 use crate::check::{self, Check, CheckOptions, Code, Context, RunnerOptions};
 use crate::checks;
 use crate::cli::{Cli, Command, GlobalOptions, OutputFormat};
-use crate::host::{Host, LiveHost, SnapshotHost};
+use crate::host::{Host, LiveHost, NetworkSettings, SnapshotHost};
 use crate::kube::{KUBELET_KUBECONFIG, NodeIdentity, kubelet_flags::KubeletFlags};
 use crate::report::{self, Report, TextStyle};
 
@@ -79,7 +79,12 @@ pub fn build_context(options: &GlobalOptions) -> anyhow::Result<Context> {
             if !options.root.is_dir() {
                 bail!("--root {}: not a directory", options.root.display());
             }
-            Arc::new(LiveHost::new(&options.root, options.now))
+            let network = NetworkSettings {
+                offline: options.offline,
+                api_server: options.api_server.clone(),
+                metadata_url: options.metadata_url.clone(),
+            };
+            Arc::new(LiveHost::new(&options.root, options.now).with_network(network))
         }
     };
 

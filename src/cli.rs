@@ -97,6 +97,16 @@ pub struct GlobalOptions {
     #[arg(long, global = true)]
     pub offline: bool,
 
+    /// API server URL to read this node's Node object from, instead of the server in the
+    /// kubelet's kubeconfig. The kubelet's client certificate and CA are still used.
+    #[arg(long, global = true, value_name = "URL")]
+    pub api_server: Option<String>,
+
+    /// Base URL of the cloud metadata service. It is only requested when the DMI vendor names
+    /// a cloud that node-doctor supports (DigitalOcean), with a 1 second timeout.
+    #[arg(long, global = true, value_name = "URL", default_value = crate::host::DEFAULT_METADATA_URL)]
+    pub metadata_url: String,
+
     /// Log to standard error: -v for progress, -vv for debugging, -vvv for tracing.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

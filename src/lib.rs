@@ -13,4 +13,5 @@ pub mod cli;
 pub mod duration;
 pub mod host;
 pub mod kube;
+pub mod network;
 pub mod report;

@@ -100,6 +100,36 @@ codes! {
     CertExpiryUnreadable => "cert-expiry/unreadable", Critical,
         "A certificate or kubeconfig exists but cannot be read or parsed, so the component that \
          uses it cannot start.";
+
+    NodeIpAnchorIpSelected => "node-ip/anchor-ip-selected", Critical,
+        "The node IP is, or will be once the kubelet starts, a cloud alias address on the public \
+         interface: DigitalOcean's anchor IP (a 10.x.x.x/16 beside the public address on eth0, \
+         used for floating IPs) or a static /32 floating IP beside a DHCP address. The API server \
+         cannot reach the kubelet there, so kubectl logs, exec and port-forward fail with \
+         \"no route to host\".";
+    NodeIpMultipleAddressesUnpinned => "node-ip/multiple-addresses-unpinned", Warning,
+        "The default-route interface has several global IPv4 addresses and --node-ip is not \
+         set, so the kubelet picks one by address order or by a DNS lookup of the node name, and \
+         the choice can change when the interface is configured again.";
+    NodeIpNodeIpNotOnHost => "node-ip/node-ip-not-on-host", Critical,
+        "--node-ip names an address that no interface of this host has, or a value that is not \
+         an IP address. The kubelet rejects it, or registers an address that reaches another \
+         machine.";
+    NodeIpSharedNatAddress => "node-ip/shared-nat-address", Critical,
+        "The node IP is a NAT address that every VM of its kind gets, such as VirtualBox's \
+         10.0.2.15, so all nodes register the same InternalIP and the API server's requests for \
+         logs and exec reach the wrong VM.";
+    NodeIpInternalIpMismatch => "node-ip/internal-ip-mismatch", Warning,
+        "The API shows another InternalIP than the kubelet is configured with, or one that no \
+         interface of this host has: the kubelet was not restarted after a change, or something \
+         else sets the node's addresses.";
+    NodeIpPrivateNetworkUnused => "node-ip/private-network-unused", Warning,
+        "The node IP is the public address of the default interface while another interface \
+         has a private address. Kubelet traffic crosses the public network, and firewalls that \
+         admit only the private network make exec and logs time out.";
+    NodeIpNoDefaultRoute => "node-ip/no-default-route", Warning,
+        "--node-ip is not set and no default route leads to an interface with a global address, \
+         so the kubelet cannot choose a node IP unless DNS resolves the node name.";
 }
 
 impl Code {

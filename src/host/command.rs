@@ -4,6 +4,13 @@
 pub enum HostCommand {
     /// `journalctl -u UNIT -o short-iso --no-pager -n LINES`.
     Journal { unit: String, lines: u32 },
+    /// `ip -j addr show`: every interface with its addresses, as JSON.
+    IpAddr,
+    /// `ip -j route show`: the IPv4 main routing table, as JSON.
+    IpRoute,
+    /// `ip -j -6 route show`: the IPv6 main routing table, as JSON. `ip route show` lists IPv4
+    /// routes only, so an IPv6 default route needs this command.
+    IpRoute6,
 }
 
 impl HostCommand {
@@ -11,6 +18,9 @@ impl HostCommand {
     pub fn snapshot_path(&self) -> String {
         match self {
             HostCommand::Journal { unit, .. } => format!("commands/journal/{unit}.log"),
+            HostCommand::IpAddr => "commands/ip-addr.json".to_string(),
+            HostCommand::IpRoute => "commands/ip-route.json".to_string(),
+            HostCommand::IpRoute6 => "commands/ip-6-route.json".to_string(),
         }
     }
 
@@ -20,6 +30,9 @@ impl HostCommand {
             HostCommand::Journal { unit, lines } => {
                 format!("journalctl -u {unit} -o short-iso --no-pager -n {lines}")
             }
+            HostCommand::IpAddr => "ip -j addr show".to_string(),
+            HostCommand::IpRoute => "ip -j route show".to_string(),
+            HostCommand::IpRoute6 => "ip -j -6 route show".to_string(),
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum HostErrorKind {
     /// The snapshot does not contain this part, or the command is not available on this host.
     Unavailable(String),
     CommandFailed(String),
+    /// An HTTP request failed: connection refused, timed out, or an error status.
+    RequestFailed(String),
     Io(io::Error),
 }
 
@@ -68,6 +70,7 @@ impl fmt::Display for HostErrorKind {
             HostErrorKind::SymlinkLoop => write!(f, "too many levels of symbolic links"),
             HostErrorKind::Unavailable(why) => write!(f, "not available: {why}"),
             HostErrorKind::CommandFailed(why) => write!(f, "command failed: {why}"),
+            HostErrorKind::RequestFailed(why) => write!(f, "request failed: {why}"),
             HostErrorKind::Io(error) => write!(f, "{error}"),
         }
     }

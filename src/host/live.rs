@@ -5,7 +5,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::{
-    CommandOutput, DirEntry, FileMeta, Host, HostCommand, HostError, HostErrorKind, RootFs, Source,
+    CommandOutput, DirEntry, FetchRequest, FileMeta, Host, HostCommand, HostError, HostErrorKind,
+    NetworkSettings, RootFs, Source, http,
 };
 
 /// Longest time a host command may run before it is killed.
@@ -18,15 +19,24 @@ const MAX_COMMAND_OUTPUT: u64 = 8 * 1024 * 1024;
 pub struct LiveHost {
     rootfs: RootFs,
     now: Option<Timestamp>,
+    network: NetworkSettings,
 }
 
 impl LiveHost {
-    /// Creates a live host rooted at `root`. `now` overrides the system clock.
+    /// Creates a live host rooted at `root`. `now` overrides the system clock. It makes no
+    /// network request until [`LiveHost::with_network`] allows them.
     pub fn new(root: impl Into<PathBuf>, now: Option<Timestamp>) -> LiveHost {
         LiveHost {
             rootfs: RootFs::new(root),
             now,
+            network: NetworkSettings::offline(),
         }
+    }
+
+    /// Sets the endpoints network requests go to, and whether any may be made.
+    pub fn with_network(mut self, network: NetworkSettings) -> LiveHost {
+        self.network = network;
+        self
     }
 
     fn journal_args(&self, unit: &str, lines: u32) -> Vec<String> {
@@ -86,9 +96,36 @@ impl Host for LiveHost {
     fn run(&self, command: &HostCommand) -> Result<CommandOutput, HostError> {
         let (program, args) = match command {
             HostCommand::Journal { unit, lines } => ("journalctl", self.journal_args(unit, *lines)),
+            // `ip` reads the network namespace node-doctor runs in, whatever --root is.
+            HostCommand::IpAddr => ("ip", strings(&["-j", "addr", "show"])),
+            HostCommand::IpRoute => ("ip", strings(&["-j", "route", "show"])),
+            HostCommand::IpRoute6 => ("ip", strings(&["-j", "-6", "route", "show"])),
         };
         run_with_timeout(program, &args, &command.display())
     }
+
+    fn fetch(&self, request: &FetchRequest) -> Result<String, HostError> {
+        if self.network.offline {
+            let why = "network requests are turned off (--offline)".to_string();
+            return Err(HostError::new(
+                request.display(),
+                HostErrorKind::Unavailable(why),
+            ));
+        }
+        match request {
+            FetchRequest::Node { name, kubeconfig } => http::get_node(
+                &self.rootfs,
+                kubeconfig,
+                self.network.api_server.as_deref(),
+                name,
+            ),
+            FetchRequest::Metadata { path } => http::get_metadata(&self.network.metadata_url, path),
+        }
+    }
+}
+
+fn strings(words: &[&str]) -> Vec<String> {
+    words.iter().map(|word| word.to_string()).collect()
 }
 
 /// Runs a program with no stdin, a timeout and a cap on what is kept of its output.

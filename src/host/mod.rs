@@ -7,6 +7,8 @@
 
 mod command;
 mod error;
+mod fetch;
+mod http;
 mod live;
 mod meta;
 mod rootfs;
@@ -14,6 +16,7 @@ mod snapshot;
 
 pub use command::{CommandOutput, HostCommand};
 pub use error::{HostError, HostErrorKind};
+pub use fetch::{DEFAULT_METADATA_URL, FetchRequest, NetworkSettings};
 pub use live::LiveHost;
 pub use meta::{DirEntry, FileKind, FileMeta};
 pub use rootfs::RootFs;
@@ -71,6 +74,11 @@ pub trait Host: Send + Sync {
 
     /// Runs one of the read-only commands checks may ask for, or reads its captured output.
     fn run(&self, command: &HostCommand) -> Result<CommandOutput, HostError>;
+
+    /// Makes a network request, or reads its captured answer from a snapshot. Returns the
+    /// response body. Fails with [`HostErrorKind::Unavailable`] when the request is not allowed
+    /// (`--offline`) or the snapshot lacks the answer.
+    fn fetch(&self, request: &FetchRequest) -> Result<String, HostError>;
 
     /// Reads a file as UTF-8 text, replacing invalid sequences.
     fn read_text(&self, path: &str, max_bytes: u64) -> Result<String, HostError> {

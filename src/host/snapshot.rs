@@ -10,8 +10,8 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::{
-    CommandOutput, DirEntry, FileKind, FileMeta, Host, HostCommand, HostError, HostErrorKind,
-    RootFs, Source,
+    CommandOutput, DirEntry, FetchRequest, FileKind, FileMeta, Host, HostCommand, HostError,
+    HostErrorKind, RootFs, Source,
 };
 
 pub const SNAPSHOT_FORMAT: &str = "node-doctor-snapshot/v1";
@@ -262,20 +262,27 @@ impl Host for SnapshotHost {
     }
 
     fn run(&self, command: &HostCommand) -> Result<CommandOutput, HostError> {
-        let relative = command.snapshot_path();
-        let file = self.dir.join(&relative);
-        if !file.exists() {
-            let why = format!("the snapshot has no {relative}");
-            return Err(HostError::new(
-                command.display(),
-                HostErrorKind::Unavailable(why),
-            ));
-        }
+        let stdout = self.read_captured(&command.snapshot_path(), &command.display())?;
+        Ok(CommandOutput { stdout })
+    }
+
+    fn fetch(&self, request: &FetchRequest) -> Result<String, HostError> {
+        self.read_captured(&request.snapshot_path(), &request.display())
+    }
+}
+
+impl SnapshotHost {
+    /// Reads a file outside rootfs/ (commands/, api/, metadata/), or reports it as unavailable.
+    fn read_captured(&self, relative: &str, shown: &str) -> Result<String, HostError> {
         let snapshot_files = RootFs::new(&self.dir);
-        let bytes = snapshot_files.read_file(&relative, MAX_COMMAND_FILE)?;
-        Ok(CommandOutput {
-            stdout: String::from_utf8_lossy(&bytes).into_owned(),
-        })
+        match snapshot_files.read_file(relative, MAX_COMMAND_FILE) {
+            Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(error) if error.is_not_found() => {
+                let why = format!("the snapshot has no {relative}");
+                Err(HostError::new(shown, HostErrorKind::Unavailable(why)))
+            }
+            Err(error) => Err(error),
+        }
     }
 }
 

@@ -1,22 +1,20 @@
 //! The kubelet's effective command-line flags.
 //!
 //! A running kubelet's /proc/PID/cmdline is the truth. Without one (a stopped kubelet, a node
-//! before join, a snapshot without /proc), the flags are assembled the way kubeadm's
-//! 10-kubeadm.conf drop-in builds the ExecStart line: KUBELET_KUBECONFIG_ARGS,
-//! KUBELET_CONFIG_ARGS, KUBELET_KUBEADM_ARGS from /var/lib/kubelet/kubeadm-flags.env, then
-//! KUBELET_EXTRA_ARGS from /etc/default/kubelet or /etc/sysconfig/kubelet. A later flag wins.
+//! before join, a snapshot without /proc), the flags are assembled from kubelet.service: its
+//! effective `ExecStart=` with `$VAR` and `${VAR}` expanded from `Environment=` and
+//! `EnvironmentFile=`. Without a unit file, they are assembled the way kubeadm's 10-kubeadm.conf
+//! drop-in builds the ExecStart line: KUBELET_KUBECONFIG_ARGS, KUBELET_CONFIG_ARGS,
+//! KUBELET_KUBEADM_ARGS from /var/lib/kubelet/kubeadm-flags.env, then KUBELET_EXTRA_ARGS from
+//! /etc/default/kubelet or /etc/sysconfig/kubelet. A later flag wins.
 
 use std::collections::BTreeMap;
 
+use super::kubelet_unit::KubeletUnit;
 use crate::host::{Host, MAX_CONFIG_BYTES};
 
 pub const KUBEADM_FLAGS_ENV: &str = "/var/lib/kubelet/kubeadm-flags.env";
 pub const EXTRA_ARGS_FILES: [&str; 2] = ["/etc/default/kubelet", "/etc/sysconfig/kubelet"];
-const DROP_IN_DIRS: [&str; 3] = [
-    "/etc/systemd/system/kubelet.service.d",
-    "/usr/lib/systemd/system/kubelet.service.d",
-    "/lib/systemd/system/kubelet.service.d",
-];
 
 /// The flags kubeadm's drop-in passes when it sets nothing else.
 const KUBEADM_DEFAULT_KUBECONFIG_ARGS: &str = "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf";
@@ -38,6 +36,17 @@ pub struct FlagValue {
     pub value: String,
     /// A host path or `/proc/PID/cmdline`.
     pub source: String,
+    /// The environment variable that carried the flag into the command line, such as
+    /// KUBELET_EXTRA_ARGS, when it came from one.
+    pub variable: Option<String>,
+}
+
+/// One command-line word with where it was set.
+#[derive(Clone, Debug)]
+struct SourcedArg {
+    word: String,
+    source: String,
+    variable: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -71,28 +80,69 @@ impl KubeletFlags {
     }
 
     fn apply(&mut self, args: &[String], source: &str) {
+        let sourced: Vec<SourcedArg> = args
+            .iter()
+            .map(|word| SourcedArg {
+                word: word.clone(),
+                source: source.to_string(),
+                variable: None,
+            })
+            .collect();
+        self.apply_sourced(&sourced);
+        self.sources.push(source.to_string());
+    }
+
+    fn apply_variable(&mut self, value: &str, source: &str, variable: &str) {
+        let sourced: Vec<SourcedArg> = split_words(value)
+            .into_iter()
+            .map(|word| SourcedArg {
+                word,
+                source: source.to_string(),
+                variable: Some(variable.to_string()),
+            })
+            .collect();
+        self.apply_sourced(&sourced);
+        self.sources.push(source.to_string());
+    }
+
+    fn apply_sourced(&mut self, args: &[SourcedArg]) {
         let mut index = 0;
         while index < args.len() {
             let arg = &args[index];
             index += 1;
-            let Some(flag) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
+            let Some(flag) = arg
+                .word
+                .strip_prefix("--")
+                .or_else(|| arg.word.strip_prefix('-'))
+            else {
                 continue;
             };
             let (name, value) = match flag.split_once('=') {
                 Some((name, value)) => (name.to_string(), value.to_string()),
                 None if BOOLEAN_FLAGS.contains(&flag) => (flag.to_string(), String::new()),
                 None => match args.get(index) {
-                    Some(next) if !next.starts_with('-') => {
+                    Some(next) if !next.word.starts_with('-') => {
                         index += 1;
-                        (flag.to_string(), next.clone())
+                        // In `--node-ip ${IP}` the value comes from where IP was set.
+                        let origin = if next.variable.is_some() { next } else { arg };
+                        let value = FlagValue {
+                            value: next.word.clone(),
+                            source: origin.source.clone(),
+                            variable: origin.variable.clone(),
+                        };
+                        self.values.insert(flag.to_string(), value);
+                        continue;
                     }
                     _ => (flag.to_string(), String::new()),
                 },
             };
-            let source = source.to_string();
-            self.values.insert(name, FlagValue { value, source });
+            let value = FlagValue {
+                value,
+                source: arg.source.clone(),
+                variable: arg.variable.clone(),
+            };
+            self.values.insert(name, value);
         }
-        self.sources.push(source.to_string());
     }
 
     fn from_running_kubelet(host: &dyn Host) -> Option<KubeletFlags> {
@@ -123,17 +173,27 @@ impl KubeletFlags {
         None
     }
 
-    fn from_files(host: &dyn Host) -> KubeletFlags {
-        let mut flags = KubeletFlags::default();
+    /// Assembles the flags from kubelet.service and the files it reads, ignoring a running
+    /// kubelet. A fix edits these files, so it needs to know which one sets a flag.
+    pub fn from_files(host: &dyn Host) -> KubeletFlags {
+        let unit = KubeletUnit::read(host);
+        if let Some((words, source)) = &unit.exec_start {
+            tracing::debug!(source, "assembling kubelet flags from ExecStart");
+            let mut flags = KubeletFlags::default();
+            let args = expand_exec_start(&unit, words.get(1..).unwrap_or_default(), source);
+            flags.apply_sourced(&args);
+            flags.sources.extend(unit.files.iter().cloned());
+            return flags;
+        }
 
-        let drop_in = read_drop_in_environment(host);
+        let mut flags = KubeletFlags::default();
         for variable in ["KUBELET_KUBECONFIG_ARGS", "KUBELET_CONFIG_ARGS"] {
             let default = match variable {
                 "KUBELET_KUBECONFIG_ARGS" => KUBEADM_DEFAULT_KUBECONFIG_ARGS,
                 _ => KUBEADM_DEFAULT_CONFIG_ARGS,
             };
-            match drop_in.get(variable) {
-                Some((value, source)) => flags.apply(&split_words(value), source),
+            match unit.environment.get(variable) {
+                Some(set) => flags.apply_variable(&set.value, &set.source, variable),
                 None => flags.apply(&split_words(default), "kubeadm defaults"),
             }
         }
@@ -146,6 +206,77 @@ impl KubeletFlags {
     }
 }
 
+/// Expands `$VAR` (split into words) and `${VAR}` (one word, may be embedded) the way systemd
+/// expands an `ExecStart=` line. Each word keeps the file that set it.
+fn expand_exec_start(unit: &KubeletUnit, words: &[String], exec_source: &str) -> Vec<SourcedArg> {
+    let mut args = Vec::new();
+    for word in words {
+        let whole = word
+            .strip_prefix("${")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .or_else(|| word.strip_prefix('$'))
+            .filter(|name| is_variable_name(name));
+        if let Some(name) = whole {
+            let Some(set) = unit.environment.get(name) else {
+                tracing::debug!(variable = name, "kubelet ExecStart names an unset variable");
+                continue;
+            };
+            let values = if word.starts_with("${") {
+                vec![set.value.clone()]
+            } else {
+                split_words(&set.value)
+            };
+            args.extend(values.into_iter().map(|value| SourcedArg {
+                word: value,
+                source: set.source.clone(),
+                variable: Some(name.to_string()),
+            }));
+            continue;
+        }
+
+        let (expanded, origin) = expand_embedded(unit, word);
+        args.push(match origin {
+            Some((name, source)) => SourcedArg {
+                word: expanded,
+                source,
+                variable: Some(name),
+            },
+            None => SourcedArg {
+                word: expanded,
+                source: exec_source.to_string(),
+                variable: None,
+            },
+        });
+    }
+    args
+}
+
+/// Replaces each `${VAR}` inside a word. Returns the word and the last variable used with the
+/// file that set it.
+fn expand_embedded(unit: &KubeletUnit, word: &str) -> (String, Option<(String, String)>) {
+    let mut expanded = String::new();
+    let mut origin = None;
+    let mut rest = word;
+    while let Some(start) = rest.find("${") {
+        let Some(length) = rest[start + 2..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 2..start + 2 + length];
+        expanded.push_str(&rest[..start]);
+        if let Some(set) = unit.environment.get(name) {
+            expanded.push_str(&set.value);
+            origin = Some((name.to_string(), set.source.clone()));
+        }
+        rest = &rest[start + 3 + length..];
+    }
+    expanded.push_str(rest);
+    (expanded, origin)
+}
+
+fn is_variable_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn read_env_file_args(host: &dyn Host, path: &str, variable: &str, flags: &mut KubeletFlags) {
     let text = match host.read_text(path, MAX_CONFIG_BYTES) {
         Ok(text) => text,
@@ -156,37 +287,26 @@ fn read_env_file_args(host: &dyn Host, path: &str, variable: &str, flags: &mut K
         }
     };
     if let Some(value) = env_file_value(&text, variable) {
-        flags.apply(&split_words(&value), path);
+        flags.apply_variable(&value, path, variable);
     }
 }
 
-/// Reads `Environment="NAME=VALUE"` lines from kubelet.service drop-ins.
-// NOTE: this reads drop-ins only for the two variables kubeadm sets; it does not apply
-// systemd's masking and reset rules.
-fn read_drop_in_environment(host: &dyn Host) -> BTreeMap<String, (String, String)> {
-    let mut environment = BTreeMap::new();
-    for dir in DROP_IN_DIRS.iter().rev() {
-        let Ok(entries) = host.read_dir(dir) else {
+/// Returns every `NAME=value` assignment of a shell-style environment file, in order.
+pub fn env_file_assignments(text: &str) -> Vec<(String, String)> {
+    let mut assignments = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        if line.starts_with('#') {
             continue;
-        };
-        for entry in entries.iter().filter(|e| e.name.ends_with(".conf")) {
-            let path = format!("{dir}/{}", entry.name);
-            let Ok(text) = host.read_text(&path, MAX_CONFIG_BYTES) else {
-                continue;
-            };
-            for line in text.lines() {
-                let Some(assignment) = line.trim().strip_prefix("Environment=") else {
-                    continue;
-                };
-                for word in split_words(assignment) {
-                    if let Some((name, value)) = word.split_once('=') {
-                        environment.insert(name.to_string(), (value.to_string(), path.clone()));
-                    }
-                }
-            }
+        }
+        if let Some((name, value)) = line.split_once('=')
+            && is_variable_name(name)
+        {
+            assignments.push((name.to_string(), unquote(value.trim())));
         }
     }
-    environment
+    assignments
 }
 
 /// Returns the value of `NAME=value` in a shell-style environment file.

@@ -244,3 +244,36 @@ pub fn fix_text(finding: &Value) -> String {
         .unwrap()
         .replace("\\\"", "\"")
 }
+
+/// Builds a snapshot from a case's `overlay/` alone, for checks that need no certificates: the
+/// manifest names the case's node and time.
+pub fn build_overlay_case(case_dir: &Path, spec: &Value, into: &Path) -> PathBuf {
+    let snapshot = into.join("snapshot");
+    fs::create_dir_all(snapshot.join("rootfs")).unwrap();
+    let manifest = serde_json::json!({
+        "format": "node-doctor-snapshot/v1",
+        "node": spec["node"],
+        "capturedAt": spec["now"],
+    });
+    write(&snapshot.join("snapshot.json"), &manifest.to_string());
+    copy_tree(&case_dir.join("overlay"), &snapshot);
+    snapshot
+}
+
+/// Runs `node-doctor check -o json` on a snapshot with extra arguments.
+pub fn run_json_with(snapshot: &Path, args: &[&str]) -> (i32, Value) {
+    let output = Command::cargo_bin("node-doctor")
+        .unwrap()
+        .args(["check", "-o", "json", "--snapshot"])
+        .arg(snapshot)
+        .args(args)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "invalid JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    (output.status.code().unwrap(), report)
+}
