@@ -12,5 +12,7 @@ pub mod checks;
 pub mod cli;
 pub mod duration;
 pub mod host;
+pub mod kernel;
 pub mod kube;
 pub mod report;
+pub mod systemd;

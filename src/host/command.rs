@@ -4,6 +4,14 @@
 pub enum HostCommand {
     /// `journalctl -u UNIT -o short-iso --no-pager -n LINES`.
     Journal { unit: String, lines: u32 },
+    /// `systemctl show -p PROPERTY... UNIT`. A snapshot stores the full `systemctl show UNIT`
+    /// output, which contains every property, so the reader picks the ones it needs.
+    SystemctlShow {
+        unit: String,
+        properties: Vec<String>,
+    },
+    /// `timedatectl show`: the clock and NTP state as `Key=value` lines.
+    TimedatectlShow,
 }
 
 impl HostCommand {
@@ -11,6 +19,10 @@ impl HostCommand {
     pub fn snapshot_path(&self) -> String {
         match self {
             HostCommand::Journal { unit, .. } => format!("commands/journal/{unit}.log"),
+            HostCommand::SystemctlShow { unit, .. } => {
+                format!("commands/systemctl-show/{unit}.txt")
+            }
+            HostCommand::TimedatectlShow => "commands/timedatectl.txt".to_string(),
         }
     }
 
@@ -20,7 +32,25 @@ impl HostCommand {
             HostCommand::Journal { unit, lines } => {
                 format!("journalctl -u {unit} -o short-iso --no-pager -n {lines}")
             }
+            HostCommand::SystemctlShow { unit, properties } => {
+                let mut line = "systemctl show".to_string();
+                for property in properties {
+                    line.push_str(" -p ");
+                    line.push_str(property);
+                }
+                format!("{line} {unit}")
+            }
+            HostCommand::TimedatectlShow => "timedatectl show".to_string(),
         }
+    }
+
+    /// Returns whether the command asks systemd over D-Bus, so it only works on the running
+    /// system itself and only when systemd is PID 1.
+    pub fn needs_running_systemd(&self) -> bool {
+        matches!(
+            self,
+            HostCommand::SystemctlShow { .. } | HostCommand::TimedatectlShow
+        )
     }
 }
 

@@ -1,22 +1,22 @@
 //! The kubelet's effective command-line flags.
 //!
 //! A running kubelet's /proc/PID/cmdline is the truth. Without one (a stopped kubelet, a node
-//! before join, a snapshot without /proc), the flags are assembled the way kubeadm's
-//! 10-kubeadm.conf drop-in builds the ExecStart line: KUBELET_KUBECONFIG_ARGS,
-//! KUBELET_CONFIG_ARGS, KUBELET_KUBEADM_ARGS from /var/lib/kubelet/kubeadm-flags.env, then
-//! KUBELET_EXTRA_ARGS from /etc/default/kubelet or /etc/sysconfig/kubelet. A later flag wins.
+//! before join, a snapshot without /proc), the flags come from kubelet.service: its effective
+//! `ExecStart=` with `Environment=` and `EnvironmentFile=` variables expanded, read with the
+//! systemd unit reader so drop-in precedence and resets apply. Without a unit, they are
+//! assembled the way kubeadm's 10-kubeadm.conf drop-in builds the command line:
+//! KUBELET_KUBECONFIG_ARGS, KUBELET_CONFIG_ARGS, KUBELET_KUBEADM_ARGS from
+//! /var/lib/kubelet/kubeadm-flags.env, then KUBELET_EXTRA_ARGS from /etc/default/kubelet or
+//! /etc/sysconfig/kubelet. A later flag wins.
 
 use std::collections::BTreeMap;
 
 use crate::host::{Host, MAX_CONFIG_BYTES};
+use crate::systemd::{ServiceEnvironment, Unit, WordSource};
 
 pub const KUBEADM_FLAGS_ENV: &str = "/var/lib/kubelet/kubeadm-flags.env";
 pub const EXTRA_ARGS_FILES: [&str; 2] = ["/etc/default/kubelet", "/etc/sysconfig/kubelet"];
-const DROP_IN_DIRS: [&str; 3] = [
-    "/etc/systemd/system/kubelet.service.d",
-    "/usr/lib/systemd/system/kubelet.service.d",
-    "/lib/systemd/system/kubelet.service.d",
-];
+pub const KUBELET_UNIT: &str = "kubelet.service";
 
 /// The flags kubeadm's drop-in passes when it sets nothing else.
 const KUBEADM_DEFAULT_KUBECONFIG_ARGS: &str = "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf";
@@ -36,7 +36,8 @@ const BOOLEAN_FLAGS: [&str; 6] = [
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlagValue {
     pub value: String,
-    /// A host path or `/proc/PID/cmdline`.
+    /// `/proc/PID/cmdline`, `FILE:LINE` of the unit or environment file line that set it, a
+    /// flags file path, or "kubeadm defaults".
     pub source: String,
 }
 
@@ -124,23 +125,59 @@ impl KubeletFlags {
     }
 
     fn from_files(host: &dyn Host) -> KubeletFlags {
-        let mut flags = KubeletFlags::default();
+        let unit = Unit::load(host, KUBELET_UNIT);
+        let environment = ServiceEnvironment::resolve(host, &unit);
+        for problem in unit.problems.iter().chain(&environment.problems) {
+            tracing::debug!(problem, "kubelet.service");
+        }
+        if let Some(words) = environment.exec_start(&unit) {
+            tracing::debug!(files = ?unit.files(), "kubelet flags from kubelet.service");
+            let mut flags = KubeletFlags::default();
+            flags.apply_words(words.get(1..).unwrap_or_default());
+            return flags;
+        }
+        KubeletFlags::from_kubeadm_defaults(host, &environment)
+    }
 
-        let drop_in = read_drop_in_environment(host);
+    /// Applies command-line words, grouping consecutive words of the same source so a flag and
+    /// its separate value are read together.
+    fn apply_words(&mut self, words: &[WordSource]) {
+        let mut start = 0;
+        while start < words.len() {
+            let source = &words[start].source;
+            let end = words[start..]
+                .iter()
+                .position(|w| &w.source != source)
+                .map_or(words.len(), |offset| start + offset);
+            let args: Vec<String> = words[start..end].iter().map(|w| w.word.clone()).collect();
+            self.apply(&args, source);
+            start = end;
+        }
+    }
+
+    /// Assembles the flags kubeadm's drop-in passes when no unit gives an `ExecStart=`,
+    /// taking variables the unit's drop-ins set where there are any.
+    fn from_kubeadm_defaults(host: &dyn Host, environment: &ServiceEnvironment) -> KubeletFlags {
+        let mut flags = KubeletFlags::default();
         for variable in ["KUBELET_KUBECONFIG_ARGS", "KUBELET_CONFIG_ARGS"] {
             let default = match variable {
                 "KUBELET_KUBECONFIG_ARGS" => KUBEADM_DEFAULT_KUBECONFIG_ARGS,
                 _ => KUBEADM_DEFAULT_CONFIG_ARGS,
             };
-            match drop_in.get(variable) {
-                Some((value, source)) => flags.apply(&split_words(value), source),
+            match environment.get(variable) {
+                Some(value) => flags.apply(&split_words(&value.value), &value.source),
                 None => flags.apply(&split_words(default), "kubeadm defaults"),
             }
         }
 
         read_env_file_args(host, KUBEADM_FLAGS_ENV, "KUBELET_KUBEADM_ARGS", &mut flags);
-        for path in EXTRA_ARGS_FILES {
-            read_env_file_args(host, path, "KUBELET_EXTRA_ARGS", &mut flags);
+        match environment.get("KUBELET_EXTRA_ARGS") {
+            Some(value) => flags.apply(&split_words(&value.value), &value.source),
+            None => {
+                for path in EXTRA_ARGS_FILES {
+                    read_env_file_args(host, path, "KUBELET_EXTRA_ARGS", &mut flags);
+                }
+            }
         }
         flags
     }
@@ -158,35 +195,6 @@ fn read_env_file_args(host: &dyn Host, path: &str, variable: &str, flags: &mut K
     if let Some(value) = env_file_value(&text, variable) {
         flags.apply(&split_words(&value), path);
     }
-}
-
-/// Reads `Environment="NAME=VALUE"` lines from kubelet.service drop-ins.
-// NOTE: this reads drop-ins only for the two variables kubeadm sets; it does not apply
-// systemd's masking and reset rules.
-fn read_drop_in_environment(host: &dyn Host) -> BTreeMap<String, (String, String)> {
-    let mut environment = BTreeMap::new();
-    for dir in DROP_IN_DIRS.iter().rev() {
-        let Ok(entries) = host.read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.iter().filter(|e| e.name.ends_with(".conf")) {
-            let path = format!("{dir}/{}", entry.name);
-            let Ok(text) = host.read_text(&path, MAX_CONFIG_BYTES) else {
-                continue;
-            };
-            for line in text.lines() {
-                let Some(assignment) = line.trim().strip_prefix("Environment=") else {
-                    continue;
-                };
-                for word in split_words(assignment) {
-                    if let Some((name, value)) = word.split_once('=') {
-                        environment.insert(name.to_string(), (value.to_string(), path.clone()));
-                    }
-                }
-            }
-        }
-    }
-    environment
 }
 
 /// Returns the value of `NAME=value` in a shell-style environment file.
