@@ -15,4 +15,5 @@ pub mod host;
 pub mod kernel;
 pub mod kube;
 pub mod report;
+pub mod runtime;
 pub mod systemd;
