@@ -29,7 +29,7 @@ pub fn br_netfilter(host: &dyn Host) -> Option<Finding> {
         ),
     };
     let mut finding = Finding::new(Code::JoinPreflightBrNetfilterMissing, summary).details(
-        "kube-proxy's iptables and nftables rules only see traffic between pods on the same Linux bridge when br_netfilter is loaded and bridge-nf-call-iptables is 1; without it, Service addresses do not work between such pods. The key exists only while the module is loaded, so a sysctl.d file that sets it has no effect until the module loads, and `sysctl --system` skips it. On a node that is itself a container, the module has to be loaded on the host kernel.",
+        "kube-proxy's iptables rules only see traffic between pods on the same Linux bridge when br_netfilter is loaded and bridge-nf-call-iptables is 1; without it, Service addresses do not work between such pods. The key exists only while the module is loaded, so a sysctl.d file that sets it has no effect until the module loads, and `sysctl --system` skips it. On a node that is itself a container, the module has to be loaded on the host kernel.",
     );
     finding = finding.evidence(&proc_path, "value", state);
 

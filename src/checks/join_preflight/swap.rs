@@ -48,7 +48,7 @@ pub fn check(host: &dyn Host, setup: &Setup) -> Option<Finding> {
     let mut finding = Finding::new(Code::JoinPreflightSwapEnabled, summary)
         .severity(severity)
         .details(
-            "The kubelet checks /proc/swaps at start and exits with \"running with swap on is not supported\" unless failSwapOn is false. kubeadm's own Swap preflight check is separate from the kubelet setting: releases before swap support (1.28) stop with [ERROR Swap] even when the kubelet tolerates swap, later ones warn.",
+            "The kubelet checks /proc/swaps at start and exits with \"running with swap on is not supported\" unless failSwapOn is false. kubeadm's own Swap preflight check is separate from the kubelet setting: older kubeadm releases stop with [ERROR Swap] even when the kubelet tolerates swap, current ones warn.",
         );
     for area in &areas {
         finding = finding.evidence(
