@@ -18,6 +18,7 @@ fn healthy(dir: &Path) {
         "snapshot.json",
         r#"{"format":"node-doctor-snapshot/v1","node":"worker-1","capturedAt":"2026-12-04T10:00:00Z","special":{"/run/containerd/containerd.sock":"socket"}}"#,
     );
+
     let root = dir.join("rootfs");
     write_file(&root, UNIT, "[Service]\nExecStart=/usr/bin/kubelet\n");
     write_file(
@@ -25,6 +26,7 @@ fn healthy(dir: &Path) {
         KUBEADM_DROP_IN,
         "[Service]\nEnvironment=\"KUBELET_KUBECONFIG_ARGS=--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf\"\nEnvironment=\"KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml\"\nEnvironmentFile=-/var/lib/kubelet/kubeadm-flags.env\nEnvironmentFile=-/etc/default/kubelet\nExecStart=\nExecStart=/usr/bin/kubelet $KUBELET_KUBECONFIG_ARGS $KUBELET_CONFIG_ARGS $KUBELET_KUBEADM_ARGS $KUBELET_EXTRA_ARGS\n",
     );
+
     write_file(
         &root,
         "var/lib/kubelet/kubeadm-flags.env",
@@ -40,6 +42,7 @@ fn healthy(dir: &Path) {
         "etc/kubernetes/kubelet.conf",
         "apiVersion: v1\nkind: Config\n",
     );
+
     write_file(
         &root,
         "etc/containerd/config.toml",

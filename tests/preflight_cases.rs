@@ -3,7 +3,7 @@
 //!
 //! Each folder under tests/fixtures/cases has `case.md` (the report and what should be found),
 //! `case.json` (the base snapshot, the node, the time, the special files and the expected
-//! findings) and `overlay/`, copied over the base: `overlay/rootfs` holds the node's files,
+//! findings) and `overlay/`, copied over the base: `overlay/rootfs` contains the node's files,
 //! `overlay/commands` captured command output. The base is `empty` or the kubeadm-real fixture.
 
 mod casebuild;

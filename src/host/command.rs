@@ -44,7 +44,7 @@ impl HostCommand {
         }
     }
 
-    /// Returns whether the command asks systemd over D-Bus, so it only works on the running
+    /// Returns whether the command queries systemd over D-Bus, so it only works on the running
     /// system itself and only when systemd is PID 1.
     pub fn needs_running_systemd(&self) -> bool {
         matches!(

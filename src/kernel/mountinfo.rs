@@ -21,7 +21,7 @@ pub struct Mount {
     pub line: usize,
 }
 
-/// How mount and unmount events propagate to and from a mount.
+/// The propagation type of a mount, as its optional fields give it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Propagation {
     /// A member of peer group N, possibly also a slave of another group.

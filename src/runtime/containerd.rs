@@ -26,7 +26,7 @@ pub struct ContainerdConfig {
     pub cni_conf_dir: Option<Located<String>>,
 }
 
-/// The CRI plugin table that holds `containerd.runtimes`, by config version: containerd 2.x
+/// Returns the CRI plugin table that contains `containerd.runtimes`, by config version: containerd 2.x
 /// (version 3) moved the runtime settings to `io.containerd.cri.v1.runtime`.
 fn cri_table(version: i64) -> &'static [&'static str] {
     match version {

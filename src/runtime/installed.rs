@@ -1,10 +1,10 @@
-//! Which container runtimes are installed, from their units, configuration files, programs and
-//! sockets.
+//! Detection of installed container runtimes from their units, configuration files, programs
+//! and sockets.
 
 use crate::host::Host;
 use crate::systemd::Unit;
 
-/// A container runtime node-doctor knows the files of.
+/// A container runtime whose files node-doctor reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Runtime {
     Containerd,
@@ -29,7 +29,7 @@ impl Runtime {
         }
     }
 
-    /// The CRI sockets the kubelet may use with this runtime, as kubeadm looks for them.
+    /// Returns the CRI sockets the kubelet may use with this runtime, the paths kubeadm looks for.
     pub fn cri_sockets(self) -> &'static [&'static str] {
         match self {
             Runtime::Containerd => &["/run/containerd/containerd.sock"],

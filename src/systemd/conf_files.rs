@@ -20,9 +20,9 @@ pub struct ConfFiles {
 ///
 /// A file name seen in an earlier folder masks the same name in later folders, and a symlink to
 /// /dev/null masks the name without contributing a file. The result is sorted by file name
-/// alone, whatever folder each file is in. A folder that does not exist is skipped; one that
-/// exists but cannot be listed, such as a regular file in place of a folder, is recorded in
-/// `problems` and skipped.
+/// alone, whatever folder each file is in. A folder that does not exist is skipped. A folder
+/// that cannot be listed, such as a regular file in place of a folder, is skipped too and
+/// recorded in `problems`.
 pub fn list_conf_files(host: &dyn Host, dirs: &[String], suffix: &str) -> ConfFiles {
     let mut result = ConfFiles::default();
     // File name to the host path that owns it, None when masked by /dev/null.

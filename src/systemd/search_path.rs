@@ -1,4 +1,4 @@
-//! Where systemd looks for unit files and drop-ins, in priority order.
+//! The folders systemd searches for unit files and drop-ins, in priority order.
 
 /// The system unit search path, highest priority first, as `systemd-analyze unit-paths`
 /// prints it for systemd 252 built with /usr/lib as the data directory.

@@ -80,9 +80,10 @@ fn runtime_driver(
     }
 }
 
-// NOTE: containerd's `imports` (drop-in TOML files) are not read, and containerd 2.x with a
-// kubelet that has KubeletCgroupDriverFromCRI (beta in 1.31) takes the driver from containerd
-// and ignores cgroupDriver; both can make this comparison report a mismatch that does not apply.
+// NOTE: containerd's `imports` (drop-in TOML files) are not read. A kubelet with the
+// KubeletCgroupDriverFromCRI feature (beta in 1.31) and containerd 2.x takes the driver from
+// containerd and ignores cgroupDriver. Either can make this comparison report a mismatch that
+// does not apply.
 fn containerd_driver(host: &dyn Host) -> Result<RuntimeDriver, Box<Finding>> {
     let config = ContainerdConfig::read(host).map_err(|error| {
         Box::new(runtime_config_invalid(

@@ -150,7 +150,7 @@ impl Setup {
         })
     }
 
-    /// Returns the CRI endpoint the kubelet is told to use, if it is told one.
+    /// Returns the CRI endpoint the kubelet flags or configuration name, if any.
     pub fn runtime_endpoint(&self) -> Option<Sourced<String>> {
         if let Some(flag) = self
             .flags

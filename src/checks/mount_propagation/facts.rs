@@ -1,4 +1,4 @@
-//! What the mount-propagation rules look at: the MountFlags of each unit and PID 1's mounts.
+//! The facts the mount-propagation rules use: the MountFlags of each unit and PID 1's mounts.
 
 use crate::host::{Host, HostError, MAX_CONFIG_BYTES};
 use crate::kernel::mountinfo::MountInfo;

@@ -9,8 +9,8 @@ pub const PROPAGATION_URL: &str =
 pub const SYSTEMD_EXEC_URL: &str =
     "https://www.freedesktop.org/software/systemd/man/latest/systemd.exec.html#MountFlags=";
 
-/// The drop-in that resets MountFlags when the setting comes from a file outside
-/// /etc/systemd/system, which a package upgrade would rewrite. It must sort after every
+/// Returns the path of a drop-in that resets MountFlags set by a file outside
+/// /etc/systemd/system, which a package upgrade would rewrite. The name sorts after every
 /// drop-in that sets MountFlags, because the last assignment wins.
 fn reset_drop_in(unit: &str, setters: &[&Assignment]) -> String {
     let candidate = "99-reset-mountflags.conf";
