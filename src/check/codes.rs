@@ -130,6 +130,57 @@ codes! {
     NodeIpNoDefaultRoute => "node-ip/no-default-route", Warning,
         "--node-ip is not set and no default route leads to an interface with a global address, \
          so the kubelet cannot choose a node IP unless DNS resolves the node name.";
+    MountPropagationUnitMountflags => "mount-propagation/unit-mountflags", Critical,
+        "MountFlags= is set for docker.service, containerd.service or kubelet.service, in the unit \
+         or a drop-in. systemd then runs the service in its own mount namespace, so mounts the \
+         kubelet makes (secret and service-account token volumes) never reach containers, which \
+         fail with RunContainerError or crash because the files are missing. Since Docker 18.09 \
+         it also hides dockerd's mounts from containerd, so containers cannot start at all.";
+    MountPropagationRootNotShared => "mount-propagation/root-not-shared", Warning,
+        "The root mount in PID 1's mount namespace is not shared. Volumes with \
+         mountPropagation Bidirectional or HostToContainer fail with \"is mounted on / but it is \
+         not a shared mount\", and CSI drivers cannot publish mounts to pods.";
+    JoinPreflightSwapEnabled => "join-preflight/swap-enabled", Critical,
+        "Swap is on. With failSwapOn true, the kubelet's default, the kubelet refuses to start; \
+         with failSwapOn false it runs, and kubeadm's preflight still reports swap. Warning when \
+         the kubelet is configured to tolerate swap.";
+    JoinPreflightBrNetfilterMissing => "join-preflight/br-netfilter-missing", Warning,
+        "The br_netfilter module is not loaded or net.bridge.bridge-nf-call-iptables is 0, so \
+         traffic between pods on the same Linux bridge bypasses iptables and Service addresses \
+         do not work for it. sysctl files cannot set the key until the module is loaded.";
+    JoinPreflightIpForwardDisabled => "join-preflight/ip-forward-disabled", Critical,
+        "net.ipv4.ip_forward is 0, so the node does not route pod traffic. kubeadm's preflight \
+         stops with \"/proc/sys/net/ipv4/ip_forward contents are not set to 1\".";
+    JoinPreflightCgroupDriverMismatch => "join-preflight/cgroup-driver-mismatch", Critical,
+        "The kubelet's cgroupDriver differs from the container runtime's (containerd's runc \
+         SystemdCgroup option or Docker's native.cgroupdriver). With Docker the kubelet exits \
+         with \"misconfiguration: kubelet cgroup driver\"; with containerd pods are restarted \
+         and the node is unstable under load.";
+    JoinPreflightCniConfigMissing => "join-preflight/cni-config-missing", Critical,
+        "The node has joined but the CNI configuration folder has no network configuration, so \
+         the runtime reports \"cni plugin not initialized\", the node stays NotReady and pods \
+         stay in ContainerCreating.";
+    JoinPreflightClockUnsynchronized => "join-preflight/clock-unsynchronized", Warning,
+        "timedatectl reports that the system clock is not synchronised with NTP. A drifting \
+         clock makes certificates look not yet valid or expired and breaks `kubeadm join` and \
+         kubelet TLS bootstrap.";
+    JoinPreflightKubeletKubeconfigMissing => "join-preflight/kubelet-kubeconfig-missing", Critical,
+        "The kubelet has been configured by kubeadm but neither its kubeconfig nor the bootstrap \
+         kubeconfig exists, so it cannot reach the API server and exits at start.";
+    JoinPreflightRuntimeSocketMissing => "join-preflight/runtime-socket-missing", Critical,
+        "The CRI socket the kubelet uses does not exist or is not a socket, so the container \
+         runtime is not running. kubeadm's preflight fails with \"container runtime is not \
+         running\" and the kubelet cannot start pods.";
+    JoinPreflightHostnameInvalid => "join-preflight/hostname-invalid", Critical,
+        "The node name is not a valid DNS-1123 subdomain (lowercase letters, digits, '-' and \
+         '.', at most 253 characters), so the API server rejects the Node object and the kubelet \
+         cannot register.";
+    JoinPreflightKubeletConfigInvalid => "join-preflight/kubelet-config-invalid", Critical,
+        "The kubelet's configuration file is not valid YAML or not a valid \
+         KubeletConfiguration, so the kubelet exits at start.";
+    JoinPreflightRuntimeConfigInvalid => "join-preflight/runtime-config-invalid", Critical,
+        "containerd's config.toml or Docker's daemon.json does not parse, so the runtime does \
+         not start and the kubelet has no container runtime.";
 }
 
 impl Code {

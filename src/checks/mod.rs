@@ -5,11 +5,15 @@ use std::sync::Arc;
 use crate::check::Check;
 
 mod cert_expiry;
+mod join_preflight;
 mod kubelet_client_cert;
+mod mount_propagation;
 mod node_ip;
 
 pub use cert_expiry::CertExpiry;
+pub use join_preflight::JoinPreflight;
 pub use kubelet_client_cert::KubeletClientCert;
+pub use mount_propagation::MountPropagation;
 pub use node_ip::NodeIp;
 
 /// Returns every built-in check, in the order reports list them.
@@ -18,5 +22,7 @@ pub fn builtin() -> Vec<Arc<dyn Check>> {
         Arc::new(KubeletClientCert),
         Arc::new(CertExpiry),
         Arc::new(NodeIp),
+        Arc::new(MountPropagation),
+        Arc::new(JoinPreflight),
     ]
 }

@@ -11,6 +11,14 @@ pub enum HostCommand {
     /// `ip -j -6 route show`: the IPv6 main routing table, as JSON. `ip route show` lists IPv4
     /// routes only, so an IPv6 default route needs this command.
     IpRoute6,
+    /// `systemctl show -p PROPERTY... UNIT`. A snapshot stores the full `systemctl show UNIT`
+    /// output, which contains every property, so the reader picks the ones it needs.
+    SystemctlShow {
+        unit: String,
+        properties: Vec<String>,
+    },
+    /// `timedatectl show`: the clock and NTP state as `Key=value` lines.
+    TimedatectlShow,
 }
 
 impl HostCommand {
@@ -21,6 +29,10 @@ impl HostCommand {
             HostCommand::IpAddr => "commands/ip-addr.json".to_string(),
             HostCommand::IpRoute => "commands/ip-route.json".to_string(),
             HostCommand::IpRoute6 => "commands/ip-6-route.json".to_string(),
+            HostCommand::SystemctlShow { unit, .. } => {
+                format!("commands/systemctl-show/{unit}.txt")
+            }
+            HostCommand::TimedatectlShow => "commands/timedatectl.txt".to_string(),
         }
     }
 
@@ -33,7 +45,25 @@ impl HostCommand {
             HostCommand::IpAddr => "ip -j addr show".to_string(),
             HostCommand::IpRoute => "ip -j route show".to_string(),
             HostCommand::IpRoute6 => "ip -j -6 route show".to_string(),
+            HostCommand::SystemctlShow { unit, properties } => {
+                let mut line = "systemctl show".to_string();
+                for property in properties {
+                    line.push_str(" -p ");
+                    line.push_str(property);
+                }
+                format!("{line} {unit}")
+            }
+            HostCommand::TimedatectlShow => "timedatectl show".to_string(),
         }
+    }
+
+    /// Returns whether the command queries systemd over D-Bus, so it only works on the running
+    /// system itself and only when systemd is PID 1.
+    pub fn needs_running_systemd(&self) -> bool {
+        matches!(
+            self,
+            HostCommand::SystemctlShow { .. } | HostCommand::TimedatectlShow
+        )
     }
 }
 

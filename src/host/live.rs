@@ -39,6 +39,22 @@ impl LiveHost {
         self
     }
 
+    /// Returns why systemctl and timedatectl cannot describe this host: they talk to the
+    /// systemd of the machine node-doctor runs on, which is not the host under `--root`, and
+    /// they need systemd as PID 1 (sd_booted(3) tests for /run/systemd/system).
+    fn systemd_unavailable(&self) -> Option<String> {
+        if self.rootfs.root() != std::path::Path::new("/") {
+            return Some(format!(
+                "systemd is only asked when --root is /, not {}",
+                self.rootfs.root().display()
+            ));
+        }
+        if !std::path::Path::new("/run/systemd/system").is_dir() {
+            return Some("systemd is not running (no /run/systemd/system)".to_string());
+        }
+        None
+    }
+
     fn journal_args(&self, unit: &str, lines: u32) -> Vec<String> {
         let mut args = vec![
             "-u".to_string(),
@@ -94,12 +110,31 @@ impl Host for LiveHost {
     }
 
     fn run(&self, command: &HostCommand) -> Result<CommandOutput, HostError> {
+        if command.needs_running_systemd()
+            && let Some(why) = self.systemd_unavailable()
+        {
+            return Err(HostError::new(
+                command.display(),
+                HostErrorKind::Unavailable(why),
+            ));
+        }
         let (program, args) = match command {
             HostCommand::Journal { unit, lines } => ("journalctl", self.journal_args(unit, *lines)),
             // `ip` reads the network namespace node-doctor runs in, whatever --root is.
             HostCommand::IpAddr => ("ip", strings(&["-j", "addr", "show"])),
             HostCommand::IpRoute => ("ip", strings(&["-j", "route", "show"])),
             HostCommand::IpRoute6 => ("ip", strings(&["-j", "-6", "route", "show"])),
+            HostCommand::SystemctlShow { unit, properties } => {
+                let mut args = vec!["show".to_string(), "--no-pager".to_string()];
+                for property in properties {
+                    args.push("-p".to_string());
+                    args.push(property.clone());
+                }
+                args.push("--".to_string());
+                args.push(unit.clone());
+                ("systemctl", args)
+            }
+            HostCommand::TimedatectlShow => ("timedatectl", vec!["show".to_string()]),
         };
         run_with_timeout(program, &args, &command.display())
     }

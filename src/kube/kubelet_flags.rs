@@ -1,20 +1,22 @@
 //! The kubelet's effective command-line flags.
 //!
 //! A running kubelet's /proc/PID/cmdline is the truth. Without one (a stopped kubelet, a node
-//! before join, a snapshot without /proc), the flags are assembled from kubelet.service: its
-//! effective `ExecStart=` with `$VAR` and `${VAR}` expanded from `Environment=` and
-//! `EnvironmentFile=`. Without a unit file, they are assembled the way kubeadm's 10-kubeadm.conf
-//! drop-in builds the ExecStart line: KUBELET_KUBECONFIG_ARGS, KUBELET_CONFIG_ARGS,
-//! KUBELET_KUBEADM_ARGS from /var/lib/kubelet/kubeadm-flags.env, then KUBELET_EXTRA_ARGS from
-//! /etc/default/kubelet or /etc/sysconfig/kubelet. A later flag wins.
+//! before join, a snapshot without /proc), the flags come from kubelet.service: its effective
+//! `ExecStart=` with `Environment=` and `EnvironmentFile=` variables expanded, read with the
+//! systemd unit reader so drop-in precedence and resets apply. Without a unit, they are
+//! assembled the way kubeadm's 10-kubeadm.conf drop-in builds the command line:
+//! KUBELET_KUBECONFIG_ARGS, KUBELET_CONFIG_ARGS, KUBELET_KUBEADM_ARGS from
+//! /var/lib/kubelet/kubeadm-flags.env, then KUBELET_EXTRA_ARGS from /etc/default/kubelet or
+//! /etc/sysconfig/kubelet. A later flag wins.
 
 use std::collections::BTreeMap;
 
-use super::kubelet_unit::KubeletUnit;
 use crate::host::{Host, MAX_CONFIG_BYTES};
+use crate::systemd::{ServiceEnvironment, Unit, WordSource, parse_environment_file};
 
 pub const KUBEADM_FLAGS_ENV: &str = "/var/lib/kubelet/kubeadm-flags.env";
 pub const EXTRA_ARGS_FILES: [&str; 2] = ["/etc/default/kubelet", "/etc/sysconfig/kubelet"];
+pub const KUBELET_UNIT: &str = "kubelet.service";
 
 /// The flags kubeadm's drop-in passes when it sets nothing else.
 const KUBEADM_DEFAULT_KUBECONFIG_ARGS: &str = "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --kubeconfig=/etc/kubernetes/kubelet.conf";
@@ -36,9 +38,21 @@ pub struct FlagValue {
     pub value: String,
     /// A host path or `/proc/PID/cmdline`.
     pub source: String,
+    /// The line of `source` that set the flag, when it is a file.
+    pub line: Option<usize>,
     /// The environment variable that carried the flag into the command line, such as
     /// KUBELET_EXTRA_ARGS, when it came from one.
     pub variable: Option<String>,
+}
+
+impl FlagValue {
+    /// Returns `FILE:LINE` when the line is known, else the source, for evidence.
+    pub fn location(&self) -> String {
+        match self.line {
+            Some(line) => format!("{}:{line}", self.source),
+            None => self.source.clone(),
+        }
+    }
 }
 
 /// One command-line word with where it was set.
@@ -46,7 +60,31 @@ pub struct FlagValue {
 struct SourcedArg {
     word: String,
     source: String,
+    line: Option<usize>,
     variable: Option<String>,
+}
+
+impl SourcedArg {
+    fn from_word(word: &WordSource) -> SourcedArg {
+        let (source, line) = split_location(&word.source);
+        SourcedArg {
+            word: word.word.clone(),
+            source,
+            line,
+            variable: word.variable.clone(),
+        }
+    }
+}
+
+/// Splits `FILE:LINE` as the systemd reader writes it into the file and the line.
+fn split_location(location: &str) -> (String, Option<usize>) {
+    match location.rsplit_once(':') {
+        Some((file, line)) => match line.parse() {
+            Ok(line) => (file.to_string(), Some(line)),
+            Err(_) => (location.to_string(), None),
+        },
+        None => (location.to_string(), None),
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -85,6 +123,7 @@ impl KubeletFlags {
             .map(|word| SourcedArg {
                 word: word.clone(),
                 source: source.to_string(),
+                line: None,
                 variable: None,
             })
             .collect();
@@ -92,12 +131,15 @@ impl KubeletFlags {
         self.sources.push(source.to_string());
     }
 
-    fn apply_variable(&mut self, value: &str, source: &str, variable: &str) {
+    /// Applies the flags in a variable's value. `location` is the file, or `FILE:LINE`.
+    fn apply_variable(&mut self, value: &str, location: &str, variable: &str) {
+        let (source, line) = split_location(location);
         let sourced: Vec<SourcedArg> = split_words(value)
             .into_iter()
             .map(|word| SourcedArg {
                 word,
-                source: source.to_string(),
+                source: source.clone(),
+                line,
                 variable: Some(variable.to_string()),
             })
             .collect();
@@ -128,6 +170,7 @@ impl KubeletFlags {
                         let value = FlagValue {
                             value: next.word.clone(),
                             source: origin.source.clone(),
+                            line: origin.line,
                             variable: origin.variable.clone(),
                         };
                         self.values.insert(flag.to_string(), value);
@@ -139,6 +182,7 @@ impl KubeletFlags {
             let value = FlagValue {
                 value,
                 source: arg.source.clone(),
+                line: arg.line,
                 variable: arg.variable.clone(),
             };
             self.values.insert(name, value);
@@ -176,23 +220,32 @@ impl KubeletFlags {
     /// Assembles the flags from kubelet.service and the files it reads, ignoring a running
     /// kubelet. A fix edits these files, so it needs to know which one sets a flag.
     pub fn from_files(host: &dyn Host) -> KubeletFlags {
-        let unit = KubeletUnit::read(host);
-        if let Some((words, source)) = &unit.exec_start {
-            tracing::debug!(source, "assembling kubelet flags from ExecStart");
+        let unit = Unit::load(host, KUBELET_UNIT);
+        let environment = ServiceEnvironment::resolve(host, &unit);
+        for problem in unit.problems.iter().chain(&environment.problems) {
+            tracing::debug!(problem, "kubelet.service");
+        }
+        if let Some(words) = environment.exec_start(&unit) {
+            tracing::debug!(files = ?unit.files(), "kubelet flags from kubelet.service");
             let mut flags = KubeletFlags::default();
-            let args = expand_exec_start(&unit, words.get(1..).unwrap_or_default(), source);
+            let args: Vec<SourcedArg> = words.iter().skip(1).map(SourcedArg::from_word).collect();
             flags.apply_sourced(&args);
-            flags.sources.extend(unit.files.iter().cloned());
+            flags.sources.extend(unit.files());
             return flags;
         }
+        KubeletFlags::from_kubeadm_defaults(host, &environment)
+    }
 
+    /// Assembles the flags kubeadm's drop-in passes when no unit gives an `ExecStart=`, taking
+    /// variables the unit's drop-ins set where there are any.
+    fn from_kubeadm_defaults(host: &dyn Host, environment: &ServiceEnvironment) -> KubeletFlags {
         let mut flags = KubeletFlags::default();
         for variable in ["KUBELET_KUBECONFIG_ARGS", "KUBELET_CONFIG_ARGS"] {
             let default = match variable {
                 "KUBELET_KUBECONFIG_ARGS" => KUBEADM_DEFAULT_KUBECONFIG_ARGS,
                 _ => KUBEADM_DEFAULT_CONFIG_ARGS,
             };
-            match unit.environment.get(variable) {
+            match environment.get(variable) {
                 Some(set) => flags.apply_variable(&set.value, &set.source, variable),
                 None => flags.apply(&split_words(default), "kubeadm defaults"),
             }
@@ -206,77 +259,6 @@ impl KubeletFlags {
     }
 }
 
-/// Expands `$VAR` (split into words) and `${VAR}` (one word, may be embedded) the way systemd
-/// expands an `ExecStart=` line. Each word keeps the file that set it.
-fn expand_exec_start(unit: &KubeletUnit, words: &[String], exec_source: &str) -> Vec<SourcedArg> {
-    let mut args = Vec::new();
-    for word in words {
-        let whole = word
-            .strip_prefix("${")
-            .and_then(|rest| rest.strip_suffix('}'))
-            .or_else(|| word.strip_prefix('$'))
-            .filter(|name| is_variable_name(name));
-        if let Some(name) = whole {
-            let Some(set) = unit.environment.get(name) else {
-                tracing::debug!(variable = name, "kubelet ExecStart names an unset variable");
-                continue;
-            };
-            let values = if word.starts_with("${") {
-                vec![set.value.clone()]
-            } else {
-                split_words(&set.value)
-            };
-            args.extend(values.into_iter().map(|value| SourcedArg {
-                word: value,
-                source: set.source.clone(),
-                variable: Some(name.to_string()),
-            }));
-            continue;
-        }
-
-        let (expanded, origin) = expand_embedded(unit, word);
-        args.push(match origin {
-            Some((name, source)) => SourcedArg {
-                word: expanded,
-                source,
-                variable: Some(name),
-            },
-            None => SourcedArg {
-                word: expanded,
-                source: exec_source.to_string(),
-                variable: None,
-            },
-        });
-    }
-    args
-}
-
-/// Replaces each `${VAR}` inside a word. Returns the word and the last variable used with the
-/// file that set it.
-fn expand_embedded(unit: &KubeletUnit, word: &str) -> (String, Option<(String, String)>) {
-    let mut expanded = String::new();
-    let mut origin = None;
-    let mut rest = word;
-    while let Some(start) = rest.find("${") {
-        let Some(length) = rest[start + 2..].find('}') else {
-            break;
-        };
-        let name = &rest[start + 2..start + 2 + length];
-        expanded.push_str(&rest[..start]);
-        if let Some(set) = unit.environment.get(name) {
-            expanded.push_str(&set.value);
-            origin = Some((name.to_string(), set.source.clone()));
-        }
-        rest = &rest[start + 3 + length..];
-    }
-    expanded.push_str(rest);
-    (expanded, origin)
-}
-
-fn is_variable_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 fn read_env_file_args(host: &dyn Host, path: &str, variable: &str, flags: &mut KubeletFlags) {
     let text = match host.read_text(path, MAX_CONFIG_BYTES) {
         Ok(text) => text,
@@ -286,27 +268,12 @@ fn read_env_file_args(host: &dyn Host, path: &str, variable: &str, flags: &mut K
             return;
         }
     };
-    if let Some(value) = env_file_value(&text, variable) {
-        flags.apply_variable(&value, path, variable);
+    let assignment = parse_environment_file(&text)
+        .into_iter()
+        .rfind(|(name, _, _)| name == variable);
+    if let Some((_, value, line)) = assignment {
+        flags.apply_variable(&value, &format!("{path}:{line}"), variable);
     }
-}
-
-/// Returns every `NAME=value` assignment of a shell-style environment file, in order.
-pub fn env_file_assignments(text: &str) -> Vec<(String, String)> {
-    let mut assignments = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        if line.starts_with('#') {
-            continue;
-        }
-        if let Some((name, value)) = line.split_once('=')
-            && is_variable_name(name)
-        {
-            assignments.push((name.to_string(), unquote(value.trim())));
-        }
-    }
-    assignments
 }
 
 /// Returns the value of `NAME=value` in a shell-style environment file.

@@ -6,7 +6,6 @@ pub mod keys;
 pub mod kubeconfig;
 pub mod kubelet_config;
 pub mod kubelet_flags;
-pub mod kubelet_unit;
 mod node_identity;
 pub mod node_status;
 pub mod pem;

@@ -122,10 +122,14 @@ pub fn build_case(case_dir: &Path, spec: &Value, into: &Path) -> PathBuf {
     }
 
     write(&rootfs.join("etc/hostname"), &format!("{node}\n"));
+    // The base fixture's special files, such as containerd's socket, stay part of the node.
+    let base: Value =
+        serde_json::from_str(&fs::read_to_string(snapshot.join("snapshot.json")).unwrap()).unwrap();
     let manifest = serde_json::json!({
         "format": "node-doctor-snapshot/v1",
         "node": node,
         "capturedAt": spec["now"],
+        "special": base["special"],
     });
     write(&snapshot.join("snapshot.json"), &manifest.to_string());
 

@@ -259,6 +259,7 @@ mod tests {
         let flag = FlagValue {
             value: "203.0.113.24,2001:db8::5".to_string(),
             source: "/etc/default/kubelet".to_string(),
+            line: Some(1),
             variable: Some("KUBELET_EXTRA_ARGS".to_string()),
         };
         let parsed = NodeIpFlag::from_flag(&flag);
@@ -272,6 +273,7 @@ mod tests {
         let flag = FlagValue {
             value: "kube1".to_string(),
             source: "/etc/default/kubelet".to_string(),
+            line: Some(1),
             variable: None,
         };
         assert_eq!(NodeIpFlag::from_flag(&flag).invalid, vec!["kube1"]);
