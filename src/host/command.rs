@@ -4,6 +4,9 @@
 pub enum HostCommand {
     /// `journalctl -u UNIT -o short-iso --no-pager -n LINES`.
     Journal { unit: String, lines: u32 },
+    /// `kubectl -n kube-system get configmap kubeadm-config -o json`: the cluster's kubeadm
+    /// ClusterConfiguration as `kubeadm init` uploaded it.
+    KubeadmConfigMap,
 }
 
 impl HostCommand {
@@ -11,6 +14,7 @@ impl HostCommand {
     pub fn snapshot_path(&self) -> String {
         match self {
             HostCommand::Journal { unit, .. } => format!("commands/journal/{unit}.log"),
+            HostCommand::KubeadmConfigMap => "api/kubeadm-config.json".to_string(),
         }
     }
 
@@ -19,6 +23,9 @@ impl HostCommand {
         match self {
             HostCommand::Journal { unit, lines } => {
                 format!("journalctl -u {unit} -o short-iso --no-pager -n {lines}")
+            }
+            HostCommand::KubeadmConfigMap => {
+                "kubectl -n kube-system get configmap kubeadm-config -o json".to_string()
             }
         }
     }

@@ -86,6 +86,15 @@ impl Host for LiveHost {
     fn run(&self, command: &HostCommand) -> Result<CommandOutput, HostError> {
         let (program, args) = match command {
             HostCommand::Journal { unit, lines } => ("journalctl", self.journal_args(unit, *lines)),
+            // NOTE: the live host has no API client yet, so it reads no API objects. Checks fall
+            // back to files on the node.
+            HostCommand::KubeadmConfigMap => {
+                let why = "reading the API server is not implemented on a live host".to_string();
+                return Err(HostError::new(
+                    command.display(),
+                    HostErrorKind::Unavailable(why),
+                ));
+            }
         };
         run_with_timeout(program, &args, &command.display())
     }
