@@ -59,12 +59,13 @@ const NOT_INPUT_FILES: &[&str] = &["log-file", "audit-log-path", "write-config-t
 /// manager's CSR signer stays off (controlplane/manifests.go, getControllerManagerCommand).
 pub const EMPTY_ALLOWED: &[&str] = &["cluster-signing-cert-file", "cluster-signing-key-file"];
 
-/// Flags whose value is a comma-separated list, where a split item ends up as a bare flag.
+/// Flags whose value is a comma-separated list, where a split item ends up as a bare flag,
+/// in the order a CamelCase item most likely belongs to them.
 pub const LIST_FLAGS: &[&str] = &[
     "enable-admission-plugins",
     "disable-admission-plugins",
-    "authorization-mode",
     "feature-gates",
+    "authorization-mode",
     "runtime-config",
     "tls-cipher-suites",
     "controllers",

@@ -99,10 +99,7 @@ pub fn missing_values(pod: &StaticPod) -> Vec<Finding> {
 }
 
 fn missing_value(pod: &StaticPod, flag: &Flag, item: bool) -> Finding {
-    let list_flag = pod
-        .flags
-        .iter()
-        .find(|f| LIST_FLAGS.contains(&f.name.as_str()) && f.value.is_some());
+    let list_flag = probable_list(pod, flag);
     let summary = if item {
         format!(
             "{} has the argument {} in {}, which is not a flag but an item of a split list",
@@ -165,6 +162,20 @@ fn missing_value(pod: &StaticPod, flag: &Flag, item: bool) -> Finding {
         .evidence(&pod.path, &flag.field, &flag.raw)
         .fix(fix)
         .reference(CONTROL_PLANE_FLAGS_DOC)
+}
+
+/// Guesses the list a split item came from: a `Name=true` item is a feature gate, other
+/// CamelCase items are most often admission plugins; LIST_FLAGS is in that order of likelihood.
+fn probable_list<'a>(pod: &'a StaticPod, item: &Flag) -> Option<&'a Flag> {
+    let gate = matches!(item.value.as_deref(), Some("true" | "false"));
+    let mut order: Vec<&str> = LIST_FLAGS.to_vec();
+    if gate {
+        order.retain(|name| *name != "feature-gates");
+        order.insert(0, "feature-gates");
+    }
+    order
+        .iter()
+        .find_map(|name| pod.get(name).filter(|f| f.value.is_some()))
 }
 
 /// A single-value flag set twice: the last one silently wins.
