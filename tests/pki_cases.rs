@@ -1,9 +1,9 @@
 //! Snapshot tests for the control-plane PKI cases under tests/fixtures/cases (050 to 061).
 //!
 //! Each case folder keeps the public report (case.md) and its artifacts. The snapshots are
-//! built here from the kubeadm-real node: certificates are issued with the fixture's CA keys
-//! (re-dated where the case's dates matter) or with a CA of the case's own, and the manifests
-//! and kubeadm configuration are rewritten with the case's names and addresses.
+//! built here from the kubeadm-real node. Certificates are issued with the fixture's CA keys
+//! (re-dated where the case's dates matter) or with a CA of the case's own. The manifests and
+//! the kubeadm configuration are rewritten with the case's names and addresses.
 
 mod common;
 mod pkigen;
@@ -552,8 +552,8 @@ fn case_058_external_etcd_client_from_other_ca() {
 }
 
 /// 061: certificates from a previous install left beside the new cluster's CA, which has the
-/// same name. The case is an RKE worker; here the same mistake is on a kubeadm control-plane
-/// node, where kubeadm keeps existing certificate files instead of replacing them.
+/// same name. The case is an RKE worker. Here the same mistake is on a kubeadm control-plane
+/// node, because kubeadm keeps existing certificate files instead of replacing them.
 #[test]
 fn case_061_stale_certs_from_previous_install() {
     case_dir("061-stale-rke-certs-from-previous-install-kube-ca-mismatch");

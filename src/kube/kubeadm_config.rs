@@ -123,7 +123,7 @@ struct ConfigMap {
     data: std::collections::BTreeMap<String, String>,
 }
 
-/// What was found, with where each part came from.
+/// The configuration found, with the source of each part.
 #[derive(Clone, Debug, Default)]
 pub struct KubeadmConfig {
     pub cluster: Option<(String, ClusterConfiguration)>,
@@ -132,8 +132,8 @@ pub struct KubeadmConfig {
 
 impl KubeadmConfig {
     /// Reads the ConfigMap if the host has it, then the first configuration file that parses.
-    /// Unreadable sources are logged and skipped: this configuration only refines what the
-    /// static pod manifests already say.
+    /// Unreadable sources are logged and skipped, because this configuration only refines the
+    /// values the static pod manifests already give.
     pub fn read(host: &dyn Host) -> KubeadmConfig {
         let mut config = KubeadmConfig::default();
 

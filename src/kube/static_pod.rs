@@ -43,7 +43,7 @@ pub struct Flag {
     pub name: String,
     /// The value after `=` or in the next list item, or `None` for a bare `--name`.
     pub value: Option<String>,
-    /// Where it sits, such as `spec.containers[0].command[3]`.
+    /// The field path, such as `spec.containers[0].command[3]`.
     pub field: String,
     /// The list item as written, such as `--authorization-mode=Node,RBAC`.
     pub raw: String,

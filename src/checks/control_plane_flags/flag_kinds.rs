@@ -1,5 +1,5 @@
-//! What node-doctor knows about control-plane flags: which take no value, which may repeat,
-//! and which name a file that must exist.
+//! Facts about control-plane flags: which take no value, which may repeat, and which name a
+//! file that must exist.
 //!
 //! Flag names are from the components' `--help` (kube-apiserver, kube-controller-manager,
 //! kube-scheduler 1.22 to 1.31, etcd 3.4 and 3.5). The lists cover the flags kubeadm and

@@ -16,7 +16,7 @@ const CONTROL_PLANE_FLAGS_DOC: &str =
 /// The file the fixes save the ClusterConfiguration to.
 const SAVED_CONFIG: &str = "/root/kubeadm-cluster.yaml";
 
-/// `--authorization-mode` includes AlwaysAllow, or is unset and so defaults to it.
+/// Reports an `--authorization-mode` that includes AlwaysAllow, or is unset and so defaults to it.
 pub fn always_allow(pod: &StaticPod) -> Option<Finding> {
     if pod.component != "kube-apiserver" || pod.value("authorization-config").is_some() {
         return None;
@@ -80,7 +80,7 @@ pub fn always_allow(pod: &StaticPod) -> Option<Finding> {
     )
 }
 
-/// A flag without a value, or a list item that became a flag of its own.
+/// Reports flags without a value and list items that became flags of their own.
 pub fn missing_values(pod: &StaticPod) -> Vec<Finding> {
     let mut findings = Vec::new();
     for flag in &pod.flags {
@@ -178,7 +178,7 @@ fn probable_list<'a>(pod: &'a StaticPod, item: &Flag) -> Option<&'a Flag> {
         .find_map(|name| pod.get(name).filter(|f| f.value.is_some()))
 }
 
-/// A single-value flag set twice: the last one silently wins.
+/// Reports single-value flags set twice, because the last one silently wins.
 pub fn duplicates(pod: &StaticPod) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut seen: Vec<&str> = Vec::new();
@@ -239,7 +239,7 @@ pub fn duplicates(pod: &StaticPod) -> Vec<Finding> {
     findings
 }
 
-/// A flag names a file that is not on the node.
+/// Reports flags that name a file that is not on the node.
 pub fn missing_files(host: &dyn Host, pod: &StaticPod) -> Vec<Finding> {
     let mut findings = Vec::new();
     for flag in &pod.flags {
@@ -299,7 +299,7 @@ fn parent(path: &str) -> &str {
     }
 }
 
-/// The ClusterConfiguration field that holds a component's extra flags.
+/// Returns the ClusterConfiguration field that contains a component's extra flags.
 fn config_section(component: &str) -> &'static str {
     match component {
         "kube-apiserver" => "apiServer.extraArgs",

@@ -114,7 +114,8 @@ pub fn check(host: &dyn Host, authority: &Authority) -> Vec<Finding> {
     findings
 }
 
-/// A CA is never regenerated in place: everything it signed would stop verifying.
+/// Builds the restore fix. A CA is never regenerated in place, because everything it signed
+/// would stop verifying.
 fn restore_fix(authority: &Authority) -> Fix {
     Fix::new(format!(
         "Restore the matching {} CA certificate and key from a backup or another control-plane \

@@ -2,10 +2,10 @@
 //! expectation comes from.
 //!
 //! The rules follow kubeadm's pkiutil (GetAPIServerAltNames, GetEtcdAltNames,
-//! GetEtcdPeerAltNames): the API server certificate covers the node name, `kubernetes`,
+//! GetEtcdPeerAltNames). The API server certificate covers the node name, `kubernetes`,
 //! `kubernetes.default`, `kubernetes.default.svc`, `kubernetes.default.svc.<dnsDomain>`, the
 //! first address of the service subnet, the advertise address, the controlPlaneEndpoint host
-//! and apiServer.certSANs; etcd's server and peer certificates cover the node name,
+//! and apiServer.certSANs. etcd's server and peer certificates cover the node name,
 //! `localhost`, the advertise address, 127.0.0.1, ::1 and the extra SANs of etcd.local.
 
 use std::net::IpAddr;
@@ -19,7 +19,7 @@ const DEFAULT_SERVICE_SUBNET: &str = "10.96.0.0/12";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectedName {
     pub value: String,
-    /// Where the expectation comes from, such as `--advertise-address in /etc/...`.
+    /// The origin of the expectation, such as `--advertise-address in /etc/...`.
     pub source: String,
     /// Whether a configured client dials this name, which makes its absence critical.
     pub dialled: bool,

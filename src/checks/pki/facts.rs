@@ -1,5 +1,5 @@
-//! What the pki check knows about this control-plane node before it looks at certificates:
-//! the static pod manifests, the kubeadm configuration, the node name, external CAs and
+//! The facts about this control-plane node that the pki check gathers before it reads
+//! certificates: the static pod manifests, the kubeadm configuration, the node name, external CAs and
 //! whether etcd runs here.
 
 use crate::certs::{ExternalCas, PKI_DIR};
@@ -8,12 +8,12 @@ use crate::host::Host;
 use crate::kube::kubeadm_config::KubeadmConfig;
 use crate::kube::static_pod::{StaticPod, manifest_path};
 
-/// How the API server reaches etcd.
+/// The way the API server reaches etcd.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EtcdMode {
     /// kubeadm's stacked etcd: an etcd static pod and the etcd CA in the PKI directory.
     Local,
-    /// etcd runs elsewhere; the reason says what showed it.
+    /// etcd runs elsewhere. The reason names what showed it.
     External { reason: String },
 }
 
@@ -85,9 +85,9 @@ fn read_manifest(host: &dyn Host, component: &str) -> Option<StaticPod> {
     }
 }
 
-/// Decides whether etcd is kubeadm's local etcd. An etcd manifest or the etcd CA on this node
-/// means local, as kubeadm's certificate inventory decides it; otherwise an `etcd.external`
-/// block or an API server that names its own etcd files shows external etcd.
+/// Decides whether etcd is kubeadm's local etcd. An `etcd.external` block means external.
+/// Otherwise an etcd manifest or the etcd CA on this node means local, as in the certificate
+/// inventory, and anything else means external.
 fn etcd_mode(
     host: &dyn Host,
     has_etcd_manifest: bool,

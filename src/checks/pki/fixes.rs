@@ -18,7 +18,7 @@ use super::table::Storage;
 pub const SAVED_CONFIG: &str = "/root/kubeadm-cluster.yaml";
 const BACKUP_DIR: &str = "/root/pki-backup";
 
-/// A fix for a problem that `kubeadm certs renew` solves.
+/// Builds the fix for a problem that `kubeadm certs renew` solves.
 pub fn renew(examined: &Examined) -> Fix {
     if let Some(fix) = not_kubeadm_managed(examined) {
         return fix;
@@ -35,7 +35,7 @@ pub fn renew(examined: &Examined) -> Fix {
     restart(fix, examined)
 }
 
-/// A fix that writes the certificate again from the kubeadm configuration.
+/// Builds the fix that writes the certificate again from the kubeadm configuration.
 pub fn regenerate(examined: &Examined, facts: &Facts, phase_command: Option<String>) -> Fix {
     if let Some(fix) = not_kubeadm_managed(examined) {
         return fix;

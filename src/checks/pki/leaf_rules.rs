@@ -13,7 +13,7 @@ use super::table::CommonName;
 
 pub const CERTIFICATES_DOC: &str = "https://kubernetes.io/docs/setup/best-practices/certificates/";
 
-/// NotBefore after NotAfter: the certificate is never valid.
+/// Reports a NotBefore after the NotAfter, so the certificate is never valid.
 pub fn validity_inverted(examined: &Examined) -> Option<Finding> {
     let leaf = examined.pair.certificate.leaf();
     if leaf.not_before <= leaf.not_after {
@@ -70,7 +70,7 @@ pub fn chain_to(file: &CertificateFile, cas: &[Certificate]) -> Option<String> {
     None
 }
 
-/// The certificate does not chain to the CA kubeadm names for it.
+/// Reports a certificate that does not chain to the CA kubeadm names for it.
 pub fn issuer(
     examined: &Examined,
     other_cas: &[CertificateFile],
@@ -133,8 +133,8 @@ pub fn issuer(
     )
 }
 
-/// The API server's client certificate for an external etcd verifies against --etcd-cafile,
-/// but its issuer carries the cluster CA's name. Tools that pick a CA by name, and people,
+/// Reports an external etcd client certificate that verifies against --etcd-cafile while its
+/// issuer carries the cluster CA's name. Tools that pick a CA by name, and people,
 /// then take the cluster CA for its issuer.
 fn name_collision(examined: &Examined, cluster_ca: Option<&CertificateFile>) -> Option<Finding> {
     if !examined.external_etcd {
@@ -189,7 +189,7 @@ fn issuer_common_name(certificate: &Certificate) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The key next to the certificate is not its key.
+/// Reports a key file that is not the certificate's key.
 pub fn key(examined: &Examined) -> Option<Finding> {
     let pair = &examined.pair;
     let certificate_key = pair.certificate.leaf().public_key.as_ref()?;
@@ -232,7 +232,8 @@ pub fn key(examined: &Examined) -> Option<Finding> {
     )
 }
 
-/// The certificate lacks the extended key usage its role needs, or kubeadm's key usage bits.
+/// Reports a certificate without the extended key usage its role needs or kubeadm's key usage
+/// bits.
 pub fn usage(examined: &Examined, facts: &Facts) -> Option<Finding> {
     let file = &examined.pair.certificate;
     let leaf = file.leaf();
@@ -337,7 +338,7 @@ fn required_bits(certificate: &Certificate) -> Vec<&'static str> {
     }
 }
 
-/// The CN or O is not what any kubeadm release writes for this certificate.
+/// Reports a CN or O that no kubeadm release writes for this certificate.
 pub fn subject(examined: &Examined, facts: &Facts) -> Option<Finding> {
     if examined.external_etcd {
         return None;
@@ -452,8 +453,8 @@ fn subject_details(examined: &Examined, critical: bool) -> String {
     }
 }
 
-/// The CNs the API server accepts for front-proxy-client, when the certificate is that one and
-/// the flag is set.
+/// Returns the CNs the API server accepts for front-proxy-client, when the certificate is that
+/// one and the flag is set.
 fn front_proxy_allowed_names<'a>(examined: &Examined, facts: &'a Facts) -> Option<Vec<&'a str>> {
     if examined.leaf.name != "front-proxy-client" {
         return None;

@@ -71,7 +71,8 @@ impl Check for Pki {
     }
 }
 
-/// The check needs both the PKI directory and the static pod manifests of a control-plane node.
+/// Returns why the check does not apply: it needs the PKI directory and the static pod
+/// manifests of a control-plane node.
 fn not_applicable(context: &Context) -> Option<String> {
     let host = context.host.as_ref();
     if !host.exists(PKI_DIR) {

@@ -9,7 +9,7 @@
 //! system:masters, and super-admin.conf was added with system:masters. `kubeadm upgrade` renews
 //! certificates with their old subject, so both releases' values stay valid.
 
-/// What a certificate is presented for.
+/// The purpose a certificate is presented for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Server,
@@ -55,7 +55,7 @@ pub struct OrganizationRule {
     pub releases: &'static str,
 }
 
-/// Where a leaf certificate is stored.
+/// The storage of a leaf certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Storage {
     /// `<file>.crt` and `<file>.key` under the PKI directory, or the files a manifest names.
