@@ -21,6 +21,7 @@ fn make_worker(snapshot: &Path, keep_ca_crt: bool) {
     for file in ["admin.conf", "controller-manager.conf", "scheduler.conf"] {
         fs::remove_file(rootfs_path(snapshot, &format!("/etc/kubernetes/{file}"))).unwrap();
     }
+    fs::remove_dir_all(rootfs_path(snapshot, "/etc/kubernetes/manifests")).unwrap();
 }
 
 fn cert_expiry_result(report: &serde_json::Value) -> &serde_json::Value {

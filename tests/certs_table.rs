@@ -182,6 +182,12 @@ fn absent_ca_key_marks_ca_external() {
 fn external_etcd_drops_etcd_rows() {
     let snapshot = copy_snapshot(&fixture("kubeadm-real"));
     fs::remove_dir_all(rootfs_path(snapshot.path(), "/etc/kubernetes/pki/etcd")).unwrap();
+    // External etcd runs elsewhere, so the node has no etcd static pod either.
+    fs::remove_file(rootfs_path(
+        snapshot.path(),
+        "/etc/kubernetes/manifests/etcd.yaml",
+    ))
+    .unwrap();
 
     let text = certs_output(snapshot.path(), "text");
     assert!(!text.contains("etcd"), "{text}");

@@ -14,7 +14,10 @@ mod prometheus;
 mod tabwriter;
 mod text;
 
-pub use catalog::{KUBELET_CLIENT, Kind, PKI_DIR, Spec};
+pub use catalog::{
+    AUTHORITIES, CERTIFICATES, KUBELET_CLIENT, KUBERNETES_DIR, Kind, PKI_DIR, Spec, ca_paths,
+};
+pub use external_ca::ExternalCas;
 pub use human_duration::short_human_duration;
 pub use inventory::{Entry, Inventory, State, is_control_plane};
 pub use tabwriter::{KUBEADM as KUBEADM_TABWRITER, TabWriter};

@@ -181,6 +181,56 @@ codes! {
     JoinPreflightRuntimeConfigInvalid => "join-preflight/runtime-config-invalid", Critical,
         "containerd's config.toml or Docker's daemon.json does not parse, so the runtime does \
          not start and the kubelet has no container runtime.";
+    PkiIssuerMismatch => "pki/issuer-mismatch", Critical,
+        "A control-plane certificate is not signed by the CA kubeadm's certificate table names for \
+         it (ca, front-proxy-ca or etcd-ca), so the peers that verify it against that CA reject \
+         it. Typical after a CA was regenerated or files from a previous install were kept. \
+         Warning when the certificate still verifies where it is used but its issuer shares a \
+         name with another CA on the node.";
+    PkiKeyMismatch => "pki/key-mismatch", Critical,
+        "The private key next to a control-plane certificate or CA does not belong to it, so \
+         the component that loads the pair fails its TLS handshakes or cannot start.";
+    PkiSanMissing => "pki/san-missing", Critical,
+        "The API server or etcd certificate does not cover a name or address that clients dial \
+         (advertise address, service IP, controlPlaneEndpoint, node name), so their TLS \
+         verification fails. Also reported for a certificate copied from another control-plane \
+         node. Warning when only names that no configured client dials are missing.";
+    PkiUsageMismatch => "pki/usage-mismatch", Critical,
+        "A control-plane certificate lacks the extended key usage its role needs (serverAuth for \
+         a server, clientAuth for a client), so TLS peers reject it. Warning when only the \
+         KeyUsage bits differ from kubeadm's.";
+    PkiSubjectMismatch => "pki/subject-mismatch", Critical,
+        "A control-plane certificate's CN or O is not what kubeadm issues for it in any release, \
+         so authorization based on that identity fails (for example the API server's requests \
+         to kubelets are forbidden). Warning when no component uses the identity.";
+    PkiValidityInverted => "pki/validity-inverted", Critical,
+        "A certificate's NotBefore is after its NotAfter, so it is never valid. It was issued \
+         by a broken tool or with swapped dates.";
+    PkiCaNotACa => "pki/ca-not-a-ca", Critical,
+        "A file kubeadm uses as a certificate authority (ca.crt, front-proxy-ca.crt, \
+         etcd/ca.crt) lacks basicConstraints CA:TRUE or the keyCertSign usage, so no \
+         certificate it signed verifies.";
+    PkiSaKeyMismatch => "pki/sa-key-mismatch", Critical,
+        "The controller manager signs service-account tokens with a private key whose public \
+         half is not among the keys the API server verifies with (--service-account-key-file), \
+         or sa.key and sa.pub do not match, so the API server rejects every token.";
+    ControlPlaneFlagsAuthorizationAlwaysAllow => "control-plane-flags/authorization-always-allow", Critical,
+        "The API server's --authorization-mode includes AlwaysAllow (or is unset, which defaults \
+         to AlwaysAllow), so every authenticated request is allowed and RBAC and the Node \
+         authorizer protect nothing.";
+    ControlPlaneFlagsFlagMissingValue => "control-plane-flags/flag-missing-value", Critical,
+        "A flag in a static pod manifest has no value, for example a comma-separated list that \
+         was split into bare keys. The component either fails to start or reads the next flag \
+         as the value.";
+    ControlPlaneFlagsDuplicateFlag => "control-plane-flags/duplicate-flag", Warning,
+        "A single-value flag appears more than once in a static pod manifest. The last one \
+         wins, so the earlier value is silently ignored.";
+    ControlPlaneFlagsFileFlagMissing => "control-plane-flags/file-flag-missing", Critical,
+        "A flag in a static pod manifest names a file that does not exist on the node, so the \
+         component fails to start.";
+    ControlPlaneFlagsManifestInvalid => "control-plane-flags/manifest-invalid", Critical,
+        "A control-plane static pod manifest is not valid YAML, is not a Pod or has no \
+         container, so the kubelet does not start that component.";
 }
 
 impl Code {

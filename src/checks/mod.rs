@@ -5,16 +5,20 @@ use std::sync::Arc;
 use crate::check::Check;
 
 mod cert_expiry;
+mod control_plane_flags;
 mod join_preflight;
 mod kubelet_client_cert;
 mod mount_propagation;
 mod node_ip;
+mod pki;
 
 pub use cert_expiry::CertExpiry;
+pub use control_plane_flags::ControlPlaneFlags;
 pub use join_preflight::JoinPreflight;
 pub use kubelet_client_cert::KubeletClientCert;
 pub use mount_propagation::MountPropagation;
 pub use node_ip::NodeIp;
+pub use pki::Pki;
 
 /// Returns every built-in check, in the order reports list them.
 pub fn builtin() -> Vec<Arc<dyn Check>> {
@@ -24,5 +28,7 @@ pub fn builtin() -> Vec<Arc<dyn Check>> {
         Arc::new(NodeIp),
         Arc::new(MountPropagation),
         Arc::new(JoinPreflight),
+        Arc::new(Pki),
+        Arc::new(ControlPlaneFlags),
     ]
 }

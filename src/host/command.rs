@@ -19,6 +19,9 @@ pub enum HostCommand {
     },
     /// `timedatectl show`: the clock and NTP state as `Key=value` lines.
     TimedatectlShow,
+    /// `kubectl -n kube-system get configmap kubeadm-config -o json`: the cluster's kubeadm
+    /// ClusterConfiguration as `kubeadm init` uploaded it.
+    KubeadmConfigMap,
 }
 
 impl HostCommand {
@@ -33,6 +36,7 @@ impl HostCommand {
                 format!("commands/systemctl-show/{unit}.txt")
             }
             HostCommand::TimedatectlShow => "commands/timedatectl.txt".to_string(),
+            HostCommand::KubeadmConfigMap => "api/kubeadm-config.json".to_string(),
         }
     }
 
@@ -54,6 +58,9 @@ impl HostCommand {
                 format!("{line} {unit}")
             }
             HostCommand::TimedatectlShow => "timedatectl show".to_string(),
+            HostCommand::KubeadmConfigMap => {
+                "kubectl -n kube-system get configmap kubeadm-config -o json".to_string()
+            }
         }
     }
 

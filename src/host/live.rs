@@ -135,6 +135,15 @@ impl Host for LiveHost {
                 ("systemctl", args)
             }
             HostCommand::TimedatectlShow => ("timedatectl", vec!["show".to_string()]),
+            // NOTE: the live host has no API client yet, so it reads no API objects. Checks fall
+            // back to files on the node.
+            HostCommand::KubeadmConfigMap => {
+                let why = "reading the API server is not implemented on a live host".to_string();
+                return Err(HostError::new(
+                    command.display(),
+                    HostErrorKind::Unavailable(why),
+                ));
+            }
         };
         run_with_timeout(program, &args, &command.display())
     }

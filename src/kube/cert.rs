@@ -2,7 +2,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use x509_parser::certificate::X509Certificate;
-use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::extensions::{ExtendedKeyUsage, GeneralName, KeyUsage, ParsedExtension};
 use x509_parser::prelude::FromDer;
 
 use super::keys::PublicKey;
@@ -19,6 +19,12 @@ pub struct Certificate {
     pub not_before: Timestamp,
     pub not_after: Timestamp,
     pub is_ca: bool,
+    /// The KeyUsage bits by their RFC 5280 names, such as `digitalSignature`, or `None` when
+    /// the certificate has no KeyUsage extension.
+    pub key_usage: Option<Vec<&'static str>>,
+    /// The ExtendedKeyUsage purposes (`serverAuth`, `clientAuth`, `any`, or an OID), or `None`
+    /// when the certificate has no ExtendedKeyUsage extension.
+    pub extended_key_usage: Option<Vec<String>>,
     pub dns_names: Vec<String>,
     pub ip_addresses: Vec<String>,
     pub public_key: Option<PublicKey>,
@@ -58,6 +64,8 @@ impl Certificate {
         let mut dns_names = Vec::new();
         let mut ip_addresses = Vec::new();
         let mut is_ca = false;
+        let mut key_usage = None;
+        let mut extended_key_usage = None;
         for extension in parsed.extensions() {
             match extension.parsed_extension() {
                 ParsedExtension::SubjectAlternativeName(san) => {
@@ -74,6 +82,10 @@ impl Certificate {
                     }
                 }
                 ParsedExtension::BasicConstraints(constraints) => is_ca = constraints.ca,
+                ParsedExtension::KeyUsage(usage) => key_usage = Some(key_usage_names(usage)),
+                ParsedExtension::ExtendedKeyUsage(usage) => {
+                    extended_key_usage = Some(extended_key_usage_names(usage));
+                }
                 _ => {}
             }
         }
@@ -88,6 +100,8 @@ impl Certificate {
             not_before: to_timestamp(validity.not_before.timestamp()),
             not_after: to_timestamp(validity.not_after.timestamp()),
             is_ca,
+            key_usage,
+            extended_key_usage,
             dns_names,
             ip_addresses,
             public_key: PublicKey::from_spki(parsed.public_key()),
@@ -156,6 +170,44 @@ pub fn parse_pem_certificates(data: &[u8]) -> Result<Vec<Certificate>, CertError
         return Err(CertError::NoCertificate(labels.join(", ")));
     }
     Ok(certificates)
+}
+
+fn key_usage_names(usage: &KeyUsage) -> Vec<&'static str> {
+    let bits = [
+        (usage.digital_signature(), "digitalSignature"),
+        (usage.non_repudiation(), "contentCommitment"),
+        (usage.key_encipherment(), "keyEncipherment"),
+        (usage.data_encipherment(), "dataEncipherment"),
+        (usage.key_agreement(), "keyAgreement"),
+        (usage.key_cert_sign(), "keyCertSign"),
+        (usage.crl_sign(), "cRLSign"),
+        (usage.encipher_only(), "encipherOnly"),
+        (usage.decipher_only(), "decipherOnly"),
+    ];
+    bits.iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, name)| *name)
+        .collect()
+}
+
+fn extended_key_usage_names(usage: &ExtendedKeyUsage<'_>) -> Vec<String> {
+    let mut names = Vec::new();
+    let known = [
+        (usage.any, "any"),
+        (usage.server_auth, "serverAuth"),
+        (usage.client_auth, "clientAuth"),
+        (usage.code_signing, "codeSigning"),
+        (usage.email_protection, "emailProtection"),
+        (usage.time_stamping, "timeStamping"),
+        (usage.ocsp_signing, "OCSPSigning"),
+    ];
+    for (set, name) in known {
+        if set {
+            names.push(name.to_string());
+        }
+    }
+    names.extend(usage.other.iter().map(|oid| oid.to_id_string()));
+    names
 }
 
 fn to_timestamp(seconds: i64) -> Timestamp {

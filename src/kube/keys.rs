@@ -40,6 +40,11 @@ impl PublicKey {
         }
     }
 
+    /// Builds an RSA public key from its big-endian modulus and exponent.
+    pub fn from_rsa_parts(modulus: &[u8], exponent: &[u8]) -> PublicKey {
+        PublicKey::rsa(modulus, exponent)
+    }
+
     fn rsa(modulus: &[u8], exponent: &[u8]) -> PublicKey {
         PublicKey::Rsa {
             modulus: strip_leading_zeros(modulus).to_vec(),

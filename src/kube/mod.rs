@@ -3,12 +3,14 @@
 
 pub mod cert;
 pub mod keys;
+pub mod kubeadm_config;
 pub mod kubeconfig;
 pub mod kubelet_config;
 pub mod kubelet_flags;
 mod node_identity;
 pub mod node_status;
 pub mod pem;
+pub mod static_pod;
 
 pub use node_identity::{NODE_USER_PREFIX, NodeIdentity};
 

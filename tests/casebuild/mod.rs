@@ -148,12 +148,14 @@ fn store_file(issued: &BTreeMap<String, Issued>, id: &str) -> String {
     }
 }
 
-/// Keeps only what a worker has after `kubeadm join`: the cluster CA certificate.
+/// Keeps only what a worker has after `kubeadm join`: the cluster CA certificate, and no
+/// control-plane manifests.
 fn make_worker(rootfs: &Path) {
     let kubernetes = rootfs.join("etc/kubernetes");
     for file in ["admin.conf", "controller-manager.conf", "scheduler.conf"] {
         let _ = fs::remove_file(kubernetes.join(file));
     }
+    let _ = fs::remove_dir_all(kubernetes.join("manifests"));
     let pki = kubernetes.join("pki");
     for entry in fs::read_dir(&pki).unwrap() {
         let path = entry.unwrap().path();

@@ -199,7 +199,7 @@ pub fn timestamp(text: &str) -> Timestamp {
 
 /// Sets the validity period. rcgen's dates are `time::OffsetDateTime`, reached here from
 /// `date_time_ymd` so the tests need no direct dependency on the `time` crate.
-fn set_validity(params: &mut CertificateParams, not_before: Timestamp, not_after: Timestamp) {
+pub fn set_validity(params: &mut CertificateParams, not_before: Timestamp, not_after: Timestamp) {
     let epoch = rcgen::date_time_ymd(1970, 1, 1);
     params.not_before = epoch + seconds_since_epoch(not_before);
     params.not_after = epoch + seconds_since_epoch(not_after);
@@ -209,7 +209,7 @@ fn seconds_since_epoch(time: Timestamp) -> Duration {
     Duration::from_secs(u64::try_from(time.as_second()).expect("time after 1970"))
 }
 
-fn pem_body(pem: &str) -> Vec<u8> {
+pub fn pem_body(pem: &str) -> Vec<u8> {
     let body: String = pem
         .lines()
         .filter(|line| !line.starts_with("-----"))
@@ -220,7 +220,7 @@ fn pem_body(pem: &str) -> Vec<u8> {
 }
 
 /// Builds PKCS#8 `PrivateKeyInfo { version 0, rsaEncryption with NULL, OCTET STRING pkcs1 }`.
-fn wrap_rsa_pkcs1_in_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
+pub fn wrap_rsa_pkcs1_in_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
     const VERSION_0: &[u8] = &[0x02, 0x01, 0x00];
     const RSA_ALGORITHM: &[u8] = &[
         0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
