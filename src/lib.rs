@@ -13,4 +13,6 @@ pub mod cli;
 pub mod duration;
 pub mod host;
 pub mod kube;
+pub mod net;
 pub mod report;
+pub mod runtime;

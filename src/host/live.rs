@@ -83,6 +83,15 @@ impl Host for LiveHost {
         self.rootfs.read_dir(path)
     }
 
+    fn connect_tcp(
+        &self,
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<std::net::TcpStream, HostError> {
+        super::network::connect_tcp(host, port, timeout)
+    }
+
     fn run(&self, command: &HostCommand) -> Result<CommandOutput, HostError> {
         let (program, args) = match command {
             HostCommand::Journal { unit, lines } => ("journalctl", self.journal_args(unit, *lines)),

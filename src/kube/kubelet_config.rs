@@ -12,6 +12,10 @@ pub struct KubeletConfiguration {
     /// The kubelet's own default is false; kubeadm always writes true.
     #[serde(default)]
     pub rotate_certificates: Option<bool>,
+    /// The CRI socket, such as unix:///run/containerd/containerd.sock. A config file field since
+    /// Kubernetes 1.27; older kubelets take --container-runtime-endpoint only.
+    #[serde(default)]
+    pub container_runtime_endpoint: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
