@@ -97,7 +97,8 @@ fn judge(
         .filter(|file| endpoint.ca_files.contains(&file.path))
         .flat_map(CaFile::anchors)
         .collect();
-    let custom = !anchors.is_empty();
+    // Only CA certificates count: a copied server certificate says nothing about intermediates.
+    let custom = anchors.iter().any(|anchor| anchor.certificate.is_ca);
     let bundle = facts.system_roots.bundle.clone().unwrap_or_default();
     anchors.extend(
         facts
@@ -123,6 +124,11 @@ fn judge(
     let evidence = chain_evidence(target, served, &certificates, facts);
     problems
         .into_iter()
+        // An expired CA file is already reported by the CA file rules.
+        .filter(|problem| {
+            !matches!(problem, Problem::CaExpired { source, .. }
+                if files.iter().any(|file| &file.path == source))
+        })
         .map(|problem| {
             problem_finding(target, &problem, &certificates).with_evidence(evidence.iter().cloned())
         })
