@@ -156,7 +156,7 @@ fn expired_leaf_is_server_cert_expired() {
 }
 
 #[test]
-fn server_cert_used_as_ca_is_ca_not_a_ca() {
+fn server_cert_as_ca_file() {
     let ca = Cert::root("Test Root CA");
     let leaf = ca.leaf(&[REGISTRY_HOST]);
     let server = TlsServer::start(&[&leaf]);
@@ -178,7 +178,7 @@ fn server_cert_used_as_ca_is_ca_not_a_ca() {
 }
 
 #[test]
-fn server_cert_as_ca_with_other_leaf_is_untrusted_too() {
+fn copied_cert_after_renewal() {
     let ca = Cert::root("Test Root CA");
     let old_leaf = ca.leaf(&[REGISTRY_HOST]);
     let renewed = ca.leaf(&[REGISTRY_HOST]);

@@ -11,6 +11,9 @@ use super::crio::{self, RegistriesConf};
 use super::docker::{self, DaemonJson};
 use super::hosts_toml::{HostSettings, HostsFile};
 
+/// The `configured_by` of an endpoint that no file configures.
+pub const RUNTIME_DEFAULTS: &str = "runtime defaults (no per-registry settings)";
+
 /// One address a runtime connects to when it pulls from a registry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
@@ -21,11 +24,11 @@ pub struct Endpoint {
     /// CA files added to the system trust store for this endpoint, as host paths.
     pub ca_files: Vec<String>,
     pub skip_verify: bool,
-    /// The file or setting that defines the endpoint's trust, or "defaults".
+    /// The file or setting that defines the endpoint's trust, or [`RUNTIME_DEFAULTS`].
     pub configured_by: String,
 }
 
-/// How one runtime would verify one registry.
+/// The trust one runtime applies to one registry.
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub runtime: Runtime,
@@ -35,9 +38,9 @@ pub struct Plan {
     pub config_dir: Option<String>,
     /// The hosts.toml the runtime reads, when it parses.
     pub hosts_toml: Option<String>,
-    /// Where a CA certificate for this registry belongs for this runtime.
+    /// The path where this runtime expects a CA certificate for this registry.
     pub ca_target: String,
-    /// Why per-registry files are not read, such as containerd without `config_path`.
+    /// The reason per-registry files are not read, such as containerd without `config_path`.
     pub ignored_because: Option<String>,
 }
 
@@ -67,7 +70,7 @@ fn endpoint(address: RegistryAddress, configured_by: &str) -> Endpoint {
 pub fn docker_plan(host: &dyn Host, daemon: &DaemonJson, registry: &RegistryAddress) -> Plan {
     let dir_path = format!("{}/{registry}", docker::CERTS_DIR);
     let dir = CertsDir::read(host, &dir_path);
-    let mut upstream = endpoint(registry.clone(), "defaults");
+    let mut upstream = endpoint(registry.clone(), RUNTIME_DEFAULTS);
     upstream.ca_files = dir.ca_files();
     if dir.exists() {
         upstream.configured_by = dir_path.clone();
@@ -103,7 +106,7 @@ pub fn crio_plan(host: &dyn Host, conf: &RegistriesConf, registry: &RegistryAddr
             endpoints.push(mirror);
         }
     }
-    let mut upstream = crio_endpoint(host, registry.clone(), "defaults");
+    let mut upstream = crio_endpoint(host, registry.clone(), RUNTIME_DEFAULTS);
     if let Some(entry) = entry
         && entry.insecure
     {
@@ -222,7 +225,7 @@ fn default_endpoint(registry: &RegistryAddress) -> Endpoint {
     } else {
         registry.clone()
     };
-    endpoint(address, "defaults")
+    endpoint(address, RUNTIME_DEFAULTS)
 }
 
 fn hosts_file_endpoints(file: &HostsFile, registry: &RegistryAddress) -> Vec<Endpoint> {
@@ -326,7 +329,8 @@ mod tests {
         .unwrap();
         let endpoints = hosts_file_endpoints(&file, &registry);
         assert_eq!(endpoints.len(), 2);
-        assert!(endpoints[0].mirror && endpoints[0].skip_verify);
+        assert!(endpoints[0].mirror);
+        assert!(endpoints[0].skip_verify);
         assert_eq!(
             endpoints[1].ca_files,
             vec!["/etc/containerd/certs.d/registry.example.test/ca.crt"]

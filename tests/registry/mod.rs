@@ -155,10 +155,10 @@ pub fn start_silent_server() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
-        let mut held: Vec<TcpStream> = Vec::new();
+        let mut open_connections: Vec<TcpStream> = Vec::new();
         for stream in listener.incoming().flatten() {
             let mut reader = stream.try_clone().unwrap();
-            held.push(stream);
+            open_connections.push(stream);
             std::thread::spawn(move || {
                 let mut sink = [0u8; 1024];
                 while matches!(reader.read(&mut sink), Ok(n) if n > 0) {}

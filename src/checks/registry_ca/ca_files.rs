@@ -91,13 +91,13 @@ pub fn findings(context: &Context, facts: &Facts, files: &[CaFile]) -> Vec<Findi
         let count = certificates.len();
         for (index, certificate) in certificates.iter().enumerate() {
             context.record_certificate(&file.path, &certificate.subject, certificate.not_after);
-            let which = if count > 1 {
+            let label = if count > 1 {
                 format!("certificate {} of {count} in {}", index + 1, file.path)
             } else {
                 file.path.clone()
             };
             if !certificate.is_ca {
-                findings.push(not_a_ca(file, &which, certificate).severity(
+                findings.push(not_a_ca(file, &label, certificate).severity(
                     if is_self_signed(certificate) {
                         Severity::Warning
                     } else {
@@ -106,7 +106,7 @@ pub fn findings(context: &Context, facts: &Facts, files: &[CaFile]) -> Vec<Findi
                 ));
             }
             if certificate.is_expired(now) || certificate.is_not_yet_valid(now) {
-                findings.push(expired(file, &which, certificate, now).severity(severity));
+                findings.push(expired(file, &label, certificate, now).severity(severity));
             }
         }
     }

@@ -1,6 +1,6 @@
-//! Judges a served certificate chain the way a Go-based runtime's `x509.Verify` would: the
-//! leaf must name the registry in a subjectAltName, and a path must lead from the leaf through
-//! served CA certificates to a trusted root, every certificate on it within its validity.
+//! Judges a served certificate chain the way a Go-based runtime's `x509.Verify` would. The
+//! leaf must name the registry in a subjectAltName. A path must lead from the leaf through
+//! served CA certificates to a trusted root, and every certificate on it must be valid now.
 //!
 //! Go, unlike rustls-webpki, accepts a leaf that is itself in the root pool, which is how a
 //! self-signed registry certificate copied into certs.d works, so that case counts as trusted.
@@ -9,7 +9,7 @@ use jiff::Timestamp;
 
 use crate::kube::cert::Certificate;
 
-/// The most certificates a path may have, as a guard against loops.
+/// Maximum number of certificates in a path, as a guard against loops.
 const MAX_PATH: usize = 8;
 
 /// A trusted root and where it was loaded from.
@@ -19,7 +19,7 @@ pub struct Anchor {
     pub certificate: Certificate,
 }
 
-/// What is wrong with a served chain. An empty list means a Go runtime accepts it.
+/// A problem with a served chain. An empty list of them means a Go runtime accepts it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
     /// The leaf is outside its validity period.
@@ -38,7 +38,7 @@ pub enum Problem {
         top_issuer: String,
     },
     /// The path ends at a certificate whose issuer the server should have sent. `found_at`
-    /// names a file on the node that holds that issuer, when one does.
+    /// names a file on the node that contains that issuer, when one does.
     Incomplete {
         missing_issuer: String,
         found_at: Option<String>,

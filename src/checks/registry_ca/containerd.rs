@@ -300,7 +300,7 @@ pub fn k3s_findings(facts: &Facts) -> Vec<Finding> {
                     .step("`configs` must start in column 0, as a sibling of `mirrors`, keyed by the registry name images use (add HOST:PORT entries only for endpoints on other ports).")
                     .step("Prefer tls.ca_file with the registry's CA over insecure_skip_verify.")
                     .step("k3s writes the hosts.toml files only at start, so restart k3s (k3s-agent on agents) and check that the new hosts.toml has the ca or skip_verify line.")
-                    .command(format!("sed -n '1,40p' {REGISTRIES_YAML}"))
+                    .command(format!("grep -n -v -E 'password|token' {REGISTRIES_YAML}"))
                     .command("systemctl restart k3s"),
             )
             .reference("https://docs.k3s.io/installation/private-registry"),

@@ -30,7 +30,7 @@ pub fn reference(runtime: Runtime) -> &'static str {
     }
 }
 
-/// The command that shows the chain a registry serves, with its subjects and issuers.
+/// Returns the command that prints the subjects and issuers of the chain a registry serves.
 pub fn show_chain_command(registry: &RegistryAddress) -> String {
     let server_name = if registry.is_ip() {
         String::new()
@@ -44,7 +44,7 @@ pub fn show_chain_command(registry: &RegistryAddress) -> String {
     )
 }
 
-/// The step that says whether the runtime must restart after a per-registry file changes.
+/// Returns the fix step for a per-registry file change, which needs no restart.
 fn no_restart_step(runtime: Runtime) -> String {
     format!(
         "No restart is needed: {} reads this folder on every pull.",
@@ -69,12 +69,13 @@ pub fn install_ca(plan: &Plan) -> Fix {
     ))
     .command(show_chain_command(registry));
 
-    if plan.runtime == Runtime::Containerd && plan.ignored_because.is_some() {
+    let needs_config_path = plan.runtime == Runtime::Containerd && plan.ignored_because.is_some();
+    if let Some(why) = plan.ignored_because.as_ref().filter(|_| needs_config_path) {
         fix = fix
             .step(format!(
-                "containerd reads no hosts folders yet: set config_path = \"{HOSTS_DIR}\" in \
-                 the registry table of its config.toml, then restart containerd, which reads \
-                 config.toml only at start."
+                "containerd reads no hosts folders yet ({why}): set config_path = \"{HOSTS_DIR}\" \
+                 in the CRI registry table of its config.toml, then restart containerd, which \
+                 reads config.toml only at start."
             ))
             .command("systemctl restart containerd");
     }
@@ -93,7 +94,14 @@ pub fn install_ca(plan: &Plan) -> Fix {
              [host.\"...\"] table of each endpoint, or at the top level for the server entry."
         ));
     }
-    fix.step(no_restart_step(plan.runtime)).step(format!(
+    let reload = if needs_config_path {
+        "After that one restart, containerd reads this folder on every pull, so later changes \
+         need no restart."
+            .to_string()
+    } else {
+        no_restart_step(plan.runtime)
+    };
+    fix.step(reload).step(format!(
         "Alternatively add the CA to the system trust store (cp registry-ca.crt \
          {LOCAL_CA_DIR}/ && update-ca-certificates) on every node; then {} must restart, \
          because it loads the system store only once.",

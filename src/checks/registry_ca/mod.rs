@@ -3,10 +3,10 @@
 //!
 //! Docker, containerd and CRI-O each keep their own per-registry trust (certs.d folders,
 //! hosts.toml files, daemon.json and registries.conf), on top of the system trust store. The
-//! check reads the settings of every installed runtime, reports files each runtime rejects or
-//! ignores, notices trust set up for a runtime the kubelet does not use, and on a live host
-//! runs a TLS handshake with each registry endpoint to judge its chain with exactly the trust
-//! the kubelet's runtime applies. Without a handshake (a snapshot, or --offline), certificate
+//! check reads the settings of every installed runtime and reports files each runtime rejects
+//! or ignores, and trust set up for a runtime the kubelet does not use. On a live host it runs
+//! a TLS handshake with each registry endpoint and judges the chain with exactly the trust the
+//! kubelet's runtime applies. Without a handshake (a snapshot, or --offline), certificate
 //! errors in the journals stand in as evidence.
 
 mod ca_files;

@@ -14,7 +14,7 @@ use super::chain::{self, Anchor, Known, Problem};
 use super::facts::Facts;
 use super::fixes;
 
-/// The longest one handshake may take, name resolution and connection included.
+/// Maximum time for one handshake, name resolution and connection included.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// One endpoint to verify, with the plan that leads to it.
@@ -97,7 +97,7 @@ fn judge(
         .filter(|file| endpoint.ca_files.contains(&file.path))
         .flat_map(CaFile::anchors)
         .collect();
-    // Only CA certificates count: a copied server certificate says nothing about intermediates.
+    // Only CA certificates count: a copied server certificate tells nothing about intermediates.
     let custom = anchors.iter().any(|anchor| anchor.certificate.is_ca);
     let bundle = facts.system_roots.bundle.clone().unwrap_or_default();
     anchors.extend(
@@ -135,7 +135,7 @@ fn judge(
         .collect()
 }
 
-/// The served chain's subjects and issuers, and the trust it was checked against.
+/// Returns the served chain's subjects and issuers, and the trust it was checked against.
 fn chain_evidence(
     target: &Target<'_>,
     served: &ServedChain,
