@@ -316,3 +316,97 @@ fn offline_makes_no_handshake() {
     assert!(started.elapsed().as_secs() < 3);
     assert_eq!(codes(&report), Vec::<String>::new(), "{report:#}");
 }
+
+/// Points the kubelet at another runtime's CRI socket.
+fn use_runtime(root: &NodeRoot, endpoint: &str) {
+    root.write(
+        "/var/lib/kubelet/kubeadm-flags.env",
+        &format!("KUBELET_KUBEADM_ARGS=\"--container-runtime-endpoint={endpoint}\"\n"),
+    );
+}
+
+#[test]
+fn docker_certs_d_ca_passes() {
+    let ca = Cert::root("Test Root CA");
+    let leaf = ca.leaf(&[REGISTRY_HOST]);
+    let server = TlsServer::start(&[&leaf]);
+    let root = NodeRoot::containerd();
+    use_runtime(&root, "unix:///run/cri-dockerd.sock");
+    root.write(
+        &format!("/etc/docker/certs.d/{}/ca.crt", registry(server.port)),
+        &ca.pem,
+    );
+
+    let report = run_live(&root, server.port, &[]);
+    assert_eq!(codes(&report), Vec::<String>::new(), "{report:#}");
+}
+
+#[test]
+fn crio_without_ca_names_crio_folder() {
+    let ca = Cert::root("Test Root CA");
+    let leaf = ca.leaf(&[REGISTRY_HOST]);
+    let server = TlsServer::start(&[&leaf]);
+    let root = NodeRoot::containerd();
+    use_runtime(&root, "unix:///var/run/crio/crio.sock");
+    // containerd's folder has the CA, but the kubelet pulls through CRI-O.
+    trust_ca(&root, server.port, &ca.pem);
+
+    let report = run_live(&root, server.port, &[]);
+    let found = codes(&report);
+    assert!(
+        found.contains(&"registry-ca/runtime-mismatch".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&"registry-ca/chain-untrusted".to_string()),
+        "{found:?}"
+    );
+    let untrusted = finding(&report, "registry-ca/chain-untrusted");
+    let fix = untrusted["fix"].to_string();
+    assert!(
+        fix.contains(&format!(
+            "/etc/containers/certs.d/{}/ca.crt",
+            registry(server.port)
+        )),
+        "{fix}"
+    );
+}
+
+#[test]
+fn crio_certs_d_ca_passes() {
+    let ca = Cert::root("Test Root CA");
+    let leaf = ca.leaf(&[REGISTRY_HOST]);
+    let server = TlsServer::start(&[&leaf]);
+    let root = NodeRoot::containerd();
+    use_runtime(&root, "unix:///var/run/crio/crio.sock");
+    root.write(
+        &format!("/etc/containers/certs.d/{}/ca.crt", registry(server.port)),
+        &ca.pem,
+    );
+
+    let report = run_live(&root, server.port, &[]);
+    assert_eq!(codes(&report), Vec::<String>::new(), "{report:#}");
+}
+
+#[test]
+fn invalid_registry_flag_is_usage_error() {
+    let root = NodeRoot::containerd();
+    let output = assert_cmd::Command::cargo_bin("node-doctor")
+        .unwrap()
+        .args([
+            "check",
+            "--offline",
+            "--registry",
+            "registry.example.test:http",
+            "--root",
+        ])
+        .arg(root.path())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is not a number from 1 to 65535"),
+        "{stderr}"
+    );
+}

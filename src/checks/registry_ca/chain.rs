@@ -122,11 +122,12 @@ fn path_problem(
     let top = current;
     let self_signed = top.issuer == top.subject;
     if !self_signed {
-        if let Some(found) = known
-            .certificates
-            .iter()
-            .find(|candidate| signs(&candidate.certificate, top))
-        {
+        // Only an intermediate found elsewhere shows that the server left it out. A root found
+        // elsewhere means this runtime lacks the CA, which is an untrusted chain.
+        if let Some(found) = known.certificates.iter().find(|candidate| {
+            let certificate = &candidate.certificate;
+            certificate.subject != certificate.issuer && signs(certificate, top)
+        }) {
             return Some(Problem::Incomplete {
                 missing_issuer: top.issuer.clone(),
                 found_at: Some(found.source.clone()),
@@ -170,4 +171,47 @@ pub fn name_matches(leaf: &Certificate, server_name: &str) -> bool {
             None => san == name,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaf(dns: &[&str], ips: &[&str]) -> Certificate {
+        Certificate {
+            der: Vec::new(),
+            subject: "CN=registry".to_string(),
+            common_name: Some("registry.example.test".to_string()),
+            organizations: Vec::new(),
+            issuer: "CN=CA".to_string(),
+            not_before: Timestamp::UNIX_EPOCH,
+            not_after: Timestamp::MAX,
+            is_ca: false,
+            dns_names: dns.iter().map(|s| s.to_string()).collect(),
+            ip_addresses: ips.iter().map(|s| s.to_string()).collect(),
+            public_key: None,
+            fingerprint: String::new(),
+        }
+    }
+
+    #[test]
+    fn wildcard_matches_one_label() {
+        let certificate = leaf(&["*.example.test"], &[]);
+        assert!(name_matches(&certificate, "registry.example.test"));
+        assert!(name_matches(&certificate, "REGISTRY.example.test."));
+        assert!(!name_matches(&certificate, "a.registry.example.test"));
+        assert!(!name_matches(&certificate, "example.test"));
+    }
+
+    #[test]
+    fn common_name_is_ignored() {
+        assert!(!name_matches(&leaf(&[], &[]), "registry.example.test"));
+    }
+
+    #[test]
+    fn ip_needs_ip_san() {
+        let certificate = leaf(&["192.168.78.28"], &["10.0.0.5"]);
+        assert!(name_matches(&certificate, "10.0.0.5"));
+        assert!(!name_matches(&certificate, "192.168.78.28"));
+    }
 }
