@@ -99,6 +99,8 @@ pub fn build_context(options: &GlobalOptions) -> anyhow::Result<Context> {
     let check_options = CheckOptions {
         expiry_warning: options.expiry_warning,
         offline: options.offline,
+        registries: options.registry.clone(),
+        resolve: options.resolve.clone(),
     };
     Ok(Context::new(host, node, check_options))
 }

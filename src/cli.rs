@@ -106,6 +106,15 @@ pub struct GlobalOptions {
     /// a cloud that node-doctor supports (DigitalOcean), with a 1 second timeout.
     #[arg(long, global = true, value_name = "URL", default_value = crate::host::DEFAULT_METADATA_URL)]
     pub metadata_url: String,
+    /// Check that the container runtime trusts this registry, HOST or HOST:PORT as image names
+    /// spell it (repeatable). Registries found in runtime configuration are checked too.
+    #[arg(long, global = true, value_name = "HOST[:PORT]", value_parser = crate::net::RegistryAddress::parse)]
+    pub registry: Vec<crate::net::RegistryAddress>,
+
+    /// Connect to ADDRESS for HOST on PORT while still verifying certificates for HOST, as
+    /// curl's --resolve does (repeatable).
+    #[arg(long, global = true, value_name = "HOST:PORT:ADDRESS", value_parser = crate::net::ResolveOverride::parse)]
+    pub resolve: Vec<crate::net::ResolveOverride>,
 
     /// Log to standard error: -v for progress, -vv for debugging, -vvv for tracing.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

@@ -14,6 +14,7 @@ pub mod duration;
 pub mod host;
 pub mod kernel;
 pub mod kube;
+pub mod net;
 pub mod network;
 pub mod report;
 pub mod runtime;

@@ -231,6 +231,74 @@ codes! {
     ControlPlaneFlagsManifestInvalid => "control-plane-flags/manifest-invalid", Critical,
         "A control-plane static pod manifest is not valid YAML, is not a Pod or has no \
          container, so the kubelet does not start that component.";
+    RegistryCaCaNotACa => "registry-ca/ca-not-a-ca", Critical,
+        "A file the runtime loads as a registry CA holds a certificate without basicConstraints \
+         CA:TRUE, usually the registry's own server certificate copied in place of the CA. The \
+         runtime trusts at most that exact certificate, so pulls fail once it is renewed or when \
+         the registry serves another one. A self-signed certificate without CA:TRUE is reported \
+         as a warning: it works only while the registry serves that same certificate.";
+    RegistryCaCaExpired => "registry-ca/ca-expired", Critical,
+        "A registry CA certificate, or a CA certificate in the chain the registry serves, is past \
+         its NotAfter (or before its NotBefore), so every certificate it signed fails \
+         verification with \"x509: certificate has expired or is not yet valid\".";
+    RegistryCaCaUnreadable => "registry-ca/ca-unreadable", Critical,
+        "A file the runtime loads as a registry CA cannot be read or holds no PEM certificate \
+         (empty, DER, truncated or not a certificate). containerd then fails every pull from the \
+         registry; Docker and CRI-O skip the file silently and fail with \"certificate signed by \
+         unknown authority\".";
+    RegistryCaMisnamedFile => "registry-ca/misnamed-file", Critical,
+        "A certs.d folder breaks Docker's file rules, which CRI-O and containerd's fallback share: \
+         only *.crt files are CAs, and a *.cert client certificate needs a *.key of the same base \
+         name. A CA named .cert, a key or certificate without its partner, or a file where the \
+         registry folder belongs makes every pull from the registry fail; a CA named .pem is \
+         ignored.";
+    RegistryCaHostsTomlInvalid => "registry-ca/hosts-toml-invalid", Critical,
+        "A containerd hosts.toml does not parse (TOML syntax or a field of the wrong type). \
+         containerd logs the error and ignores the whole file, so its mirrors, CA files and \
+         skip_verify settings are lost without any error on pull.";
+    RegistryCaHostsTomlCaMissing => "registry-ca/hosts-toml-ca-missing", Critical,
+        "A containerd hosts.toml names a `ca` file that does not exist. Relative paths are taken \
+         from the hosts.toml folder, not from the working directory, so a path that looks right \
+         may not resolve. containerd fails every pull from the registry with \"unable to read CA \
+         cert\".";
+    RegistryCaConfigPathUnset => "registry-ca/config-path-unset", Critical,
+        "Registry folders exist under a certs.d directory, but containerd's CRI registry \
+         config_path does not include that directory (containerd 1.x sets none by default), so \
+         containerd never reads them and pulls fail with \"certificate signed by unknown \
+         authority\".";
+    RegistryCaRuntimeMismatch => "registry-ca/runtime-mismatch", Critical,
+        "Trust for a registry is set up for a container runtime the kubelet does not use, such as \
+         /etc/docker/certs.d or Docker's insecure-registries on a node whose kubelet pulls \
+         through containerd. `docker pull` works while the kubelet's pulls fail.";
+    RegistryCaLegacyRegistryConfig => "registry-ca/legacy-registry-config", Warning,
+        "containerd's config.toml uses the deprecated registry.mirrors or registry.configs \
+         tables. They are superseded by config_path and hosts.toml files, cannot be combined with \
+         config_path, and are ignored by containerd releases older than 1.3. Critical when \
+         config_path is set too, because containerd then refuses to start its CRI plugin.";
+    RegistryCaChainUntrusted => "registry-ca/chain-untrusted", Critical,
+        "The certificate chain the registry serves does not lead to a CA the runtime trusts for \
+         it (its CA files plus the system trust store), so pulls fail with \"x509: certificate \
+         signed by unknown authority\".";
+    RegistryCaChainIncomplete => "registry-ca/chain-incomplete", Critical,
+        "The registry serves its certificate without the intermediate CA that signed it, so a \
+         runtime that trusts only the root cannot build the chain. Browsers often hide this by \
+         fetching intermediates themselves; Go-based runtimes do not.";
+    RegistryCaHostnameMismatch => "registry-ca/hostname-mismatch", Critical,
+        "The registry's certificate has no subjectAltName for the name or IP address images use \
+         to reach it, so pulls fail with \"x509: certificate is valid for ..., not ...\". Go \
+         ignores the Common Name since Go 1.15.";
+    RegistryCaServerCertExpired => "registry-ca/server-cert-expired", Critical,
+        "The certificate the registry serves is past its NotAfter (or before its NotBefore), so \
+         pulls fail with \"x509: certificate has expired or is not yet valid\" until the \
+         registry gets a new certificate. Nothing on the node can fix this.";
+    RegistryCaHandshakeFailed => "registry-ca/handshake-failed", Warning,
+        "No TLS handshake with a registry completed within the timeout: the connection was \
+         refused, the name did not resolve, or the server did not answer TLS. Its certificate \
+         could not be checked.";
+    RegistryCaRegistriesYamlInvalid => "registry-ca/registries-yaml-invalid", Critical,
+        "k3s's /etc/rancher/k3s/registries.yaml has keys in the wrong place, most often \
+         `configs` indented under `mirrors`. k3s then writes hosts.toml files without the CA, \
+         skip_verify or credentials the file was meant to set.";
 }
 
 impl Code {

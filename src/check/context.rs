@@ -5,6 +5,7 @@ use jiff::Timestamp;
 
 use crate::host::Host;
 use crate::kube::NodeIdentity;
+use crate::net::{RegistryAddress, ResolveOverride};
 
 /// Settings that change what checks report, from the command line.
 #[derive(Clone, Debug)]
@@ -13,6 +14,10 @@ pub struct CheckOptions {
     pub expiry_warning: Duration,
     /// When set, no check may use the network.
     pub offline: bool,
+    /// Registries named with `--registry`, checked on top of those found in configuration.
+    pub registries: Vec<RegistryAddress>,
+    /// `--resolve` entries: connect to another address while verifying the registry's name.
+    pub resolve: Vec<ResolveOverride>,
 }
 
 impl Default for CheckOptions {
@@ -20,6 +25,8 @@ impl Default for CheckOptions {
         CheckOptions {
             expiry_warning: Duration::from_secs(30 * 24 * 3600),
             offline: false,
+            registries: Vec::new(),
+            resolve: Vec::new(),
         }
     }
 }

@@ -11,6 +11,7 @@ mod kubelet_client_cert;
 mod mount_propagation;
 mod node_ip;
 mod pki;
+mod registry_ca;
 
 pub use cert_expiry::CertExpiry;
 pub use control_plane_flags::ControlPlaneFlags;
@@ -19,6 +20,7 @@ pub use kubelet_client_cert::KubeletClientCert;
 pub use mount_propagation::MountPropagation;
 pub use node_ip::NodeIp;
 pub use pki::Pki;
+pub use registry_ca::RegistryCa;
 
 /// Returns every built-in check, in the order reports list them.
 pub fn builtin() -> Vec<Arc<dyn Check>> {
@@ -30,5 +32,6 @@ pub fn builtin() -> Vec<Arc<dyn Check>> {
         Arc::new(JoinPreflight),
         Arc::new(Pki),
         Arc::new(ControlPlaneFlags),
+        Arc::new(RegistryCa),
     ]
 }

@@ -109,6 +109,15 @@ impl Host for LiveHost {
         self.rootfs.read_dir(path)
     }
 
+    fn connect_tcp(
+        &self,
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<std::net::TcpStream, HostError> {
+        super::network::connect_tcp(host, port, timeout)
+    }
+
     fn run(&self, command: &HostCommand) -> Result<CommandOutput, HostError> {
         if command.needs_running_systemd()
             && let Some(why) = self.systemd_unavailable()

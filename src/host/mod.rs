@@ -11,6 +11,7 @@ mod fetch;
 mod http;
 mod live;
 mod meta;
+mod network;
 mod rootfs;
 mod snapshot;
 
@@ -21,6 +22,9 @@ pub use live::LiveHost;
 pub use meta::{DirEntry, FileKind, FileMeta};
 pub use rootfs::RootFs;
 pub use snapshot::{SNAPSHOT_FORMAT, SnapshotHost};
+
+use std::net::TcpStream;
+use std::time::Duration;
 
 use jiff::Timestamp;
 
@@ -79,6 +83,21 @@ pub trait Host: Send + Sync {
     /// response body. Fails with [`HostErrorKind::Unavailable`] when the request is not allowed
     /// (`--offline`) or the snapshot lacks the answer.
     fn fetch(&self, request: &FetchRequest) -> Result<String, HostError>;
+    /// Opens a TCP connection to `host:port` within `timeout`. `host` is a DNS name or an IP
+    /// address, and the host resolves names itself. Only a live host has a network: the default
+    /// fails with [`HostErrorKind::Unavailable`].
+    fn connect_tcp(
+        &self,
+        host: &str,
+        port: u16,
+        timeout: Duration,
+    ) -> Result<TcpStream, HostError> {
+        let _ = timeout;
+        Err(HostError::new(
+            format!("{host}:{port}"),
+            HostErrorKind::Unavailable("a snapshot has no network".to_string()),
+        ))
+    }
 
     /// Reads a file as UTF-8 text, replacing invalid sequences.
     fn read_text(&self, path: &str, max_bytes: u64) -> Result<String, HostError> {

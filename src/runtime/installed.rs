@@ -5,7 +5,7 @@ use crate::host::Host;
 use crate::systemd::Unit;
 
 /// A container runtime whose files node-doctor reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Runtime {
     Containerd,
     Docker,
@@ -51,6 +51,12 @@ impl Runtime {
     }
 
     pub const ALL: [Runtime; 3] = [Runtime::Containerd, Runtime::Docker, Runtime::CriO];
+}
+
+impl std::fmt::Display for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Returns the runtimes with a unit, a configuration file, a program or a socket on the host.

@@ -1,11 +1,22 @@
-//! Container runtime configuration: which runtimes are installed, containerd's config.toml and
-//! Docker's daemon.json, read for the settings checks compare with the kubelet's.
+//! Container runtime configuration: which runtimes are installed and which one the kubelet
+//! talks to, containerd's config.toml and Docker's daemon.json as far as the kubelet's settings
+//! depend on them, and how Docker, containerd and CRI-O decide whether to trust a registry.
 
+pub mod certs_dir;
 pub mod containerd;
+pub mod containerd_registry;
+pub mod crio;
 pub mod docker;
+pub mod docker_registry;
+pub mod hosts_toml;
 mod installed;
+pub mod k3s;
+mod kubelet;
+pub mod system_roots;
+pub mod trust;
 
 pub use installed::{Runtime, installed_runtimes};
+pub use kubelet::{KubeletRuntime, detect_kubelet_runtime};
 
 /// A value read from a configuration file, with the 1-based line that sets it.
 #[derive(Clone, Debug, PartialEq, Eq)]
