@@ -327,6 +327,42 @@ fn tar_escape_entries_stay_inside() {
 }
 
 #[test]
+fn tar_gz_run_removes_unpacked_dir() {
+    let work = tempfile::tempdir().unwrap();
+    let temp = work.path().join("tmp");
+    fs::create_dir(&temp).unwrap();
+    let archive = work.path().join("kubeadm-real.tar.gz");
+    pack_tar_gz(&support::kubeadm_real(), &archive, "kubeadm-real");
+
+    // One run without findings and one with them, since the leak showed up in both.
+    for now in ["2026-12-05T00:00:00Z", "2030-01-01T00:00:00Z"] {
+        for _ in 0..5 {
+            let output = node_doctor()
+                .env("TMPDIR", &temp)
+                .args(["check", "-o", "json", "--now", now, "--snapshot"])
+                .arg(&archive)
+                .output()
+                .unwrap();
+            assert!(
+                matches!(output.status.code(), Some(0 | 1)),
+                "status {:?}: {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+
+    let leftovers: Vec<_> = fs::read_dir(&temp)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "unpacked snapshots left in TMPDIR: {leftovers:?}"
+    );
+}
+
+#[test]
 fn wrong_format_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     build_snapshot(dir.path());
