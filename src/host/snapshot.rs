@@ -19,6 +19,9 @@ pub const SNAPSHOT_FORMAT: &str = "node-doctor-snapshot/v1";
 /// Cap on the bytes a .tar.gz snapshot may unpack to, so a compressed bomb cannot fill the disk.
 const MAX_UNPACKED_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
+/// Cap on the size of snapshot.json.
+const MAX_MANIFEST_BYTES: u64 = super::MAX_CONFIG_BYTES;
+
 /// Cap on the size of one captured command output.
 const MAX_COMMAND_FILE: u64 = 64 * 1024 * 1024;
 
@@ -74,9 +77,18 @@ impl SnapshotHost {
         now: Option<Timestamp>,
         unpacked: Option<tempfile::TempDir>,
     ) -> anyhow::Result<SnapshotHost> {
+        // snapshot.json and rootfs/ are looked up under the snapshot directory like any path
+        // in rootfs/, so a symlink in their place cannot lead node-doctor to a file outside the
+        // snapshot, and a FIFO or device in place of snapshot.json cannot hang the read.
+        let snapshot_files = RootFs::new(&dir);
         let manifest_path = dir.join("snapshot.json");
-        let text = fs::read_to_string(&manifest_path)
-            .with_context(|| format!("cannot read {}", manifest_path.display()))?;
+        let bytes = snapshot_files
+            .read_file("/snapshot.json", MAX_MANIFEST_BYTES)
+            .map_err(|error| {
+                anyhow::anyhow!("cannot read {}: {}", manifest_path.display(), error.kind)
+            })?;
+        let text = String::from_utf8(bytes)
+            .with_context(|| format!("{} is not UTF-8 text", manifest_path.display()))?;
         let manifest: Manifest = serde_json::from_str(&text)
             .with_context(|| format!("{} is not valid snapshot JSON", manifest_path.display()))?;
         if manifest.format != SNAPSHOT_FORMAT {
@@ -107,9 +119,16 @@ impl SnapshotHost {
             }
         }
 
+        let rootfs = snapshot_files
+            .canonicalize("/rootfs")
+            .map(|resolved| snapshot_files.real_path(&resolved))
+            .map_err(|error| {
+                anyhow::anyhow!("cannot open rootfs/ in {}: {}", dir.display(), error.kind)
+            })?;
+
         tracing::debug!(dir = %dir.display(), node = ?manifest.node, "opened snapshot");
         Ok(SnapshotHost {
-            rootfs: RootFs::new(dir.join("rootfs")),
+            rootfs: RootFs::new(rootfs),
             dir,
             node: manifest.node,
             captured_at,
@@ -308,14 +327,19 @@ fn unpack_tar_gz(archive_path: &Path, into: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Finds the directory with snapshot.json: the archive's top level, or its single folder.
+/// Finds the directory with snapshot.json: the archive's top level, or its single folder. A
+/// symlink in the folder's place is skipped, because it could point outside the archive.
 fn find_snapshot_dir(unpacked: &Path) -> anyhow::Result<PathBuf> {
-    if unpacked.join("snapshot.json").is_file() {
+    if fs::symlink_metadata(unpacked.join("snapshot.json")).is_ok() {
         return Ok(unpacked.to_path_buf());
     }
     for entry in fs::read_dir(unpacked)? {
-        let path = entry?.path();
-        if path.join("snapshot.json").is_file() {
+        let entry = entry?;
+        if !entry.file_type()?.is_dir() {
+            continue;
+        }
+        let path = entry.path();
+        if fs::symlink_metadata(path.join("snapshot.json")).is_ok() {
             return Ok(path);
         }
     }
