@@ -148,3 +148,19 @@ fn closed_pipe_is_not_an_error() {
         assert!(!stderr.contains("panic"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn logs_have_no_colour_off_terminal() {
+    let output = node_doctor()
+        .args(["check", "-vv", "--snapshot"])
+        .arg(support::kubeadm_real())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert!(stderr.contains("run started"), "no log lines: {stderr}");
+    assert!(
+        !stderr.contains('\x1b'),
+        "stderr is a pipe but the log has ANSI escapes: {stderr:?}"
+    );
+}
