@@ -612,3 +612,41 @@ fn tar_folder_symlink_is_ignored() {
     assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
     assert!(stderr.contains("snapshot.json"), "{stderr}");
 }
+
+#[test]
+fn tar_with_too_many_entries_exits_2() {
+    let work = tempfile::tempdir().unwrap();
+    let temp = work.path().join("tmp");
+    fs::create_dir(&temp).unwrap();
+    let archive = work.path().join("many.tar.gz");
+    {
+        let file = fs::File::create(&archive).unwrap();
+        let encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut builder = tar::Builder::new(encoder);
+        let manifest = format!(r#"{{"format":"{}"}}"#, node_doctor::host::SNAPSHOT_FORMAT);
+        append_raw(&mut builder, "snapshot.json", manifest.as_bytes());
+        for index in 0..60_000 {
+            append_raw(&mut builder, &format!("rootfs/many/{index}"), b"");
+        }
+        builder.into_inner().unwrap().finish().unwrap();
+    }
+
+    let started = std::time::Instant::now();
+    let output = node_doctor()
+        .env("TMPDIR", &temp)
+        .args(["check", "--snapshot"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("more than 50000 entries"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    let leftovers: Vec<_> = fs::read_dir(&temp).unwrap().collect();
+    assert!(leftovers.is_empty(), "left in TMPDIR: {leftovers:?}");
+}
