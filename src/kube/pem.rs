@@ -12,7 +12,7 @@ pub struct PemBlock {
     pub label: String,
     pub der: Vec<u8>,
     /// Set when an RFC 1421 header says `Proc-Type: 4,ENCRYPTED`, as in a key written by
-    /// `openssl genrsa -aes256`. The data is then ciphertext, not DER.
+    /// `openssl ec -aes128` (OpenSSL 3.0). The data is then ciphertext, not DER.
     pub encrypted: bool,
 }
 
