@@ -405,6 +405,14 @@ fn wrong_format_in_tar_exits_2() {
     assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
     assert!(stderr.contains("snapshot.json"), "{stderr}");
     assert!(stderr.contains("something-else/v1"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}/snap/snapshot.json", archive.display())),
+        "the message does not name the file inside the archive: {stderr}"
+    );
+    assert!(
+        !stderr.contains("node-doctor-snapshot-"),
+        "the message names the temporary directory: {stderr}"
+    );
 }
 
 #[test]

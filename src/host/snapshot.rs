@@ -61,7 +61,7 @@ impl SnapshotHost {
         let metadata = fs::metadata(path)
             .with_context(|| format!("cannot open snapshot {}", path.display()))?;
         if metadata.is_dir() {
-            return SnapshotHost::from_dir(path.to_path_buf(), now, None);
+            return SnapshotHost::from_dir(path.to_path_buf(), path.to_path_buf(), now, None);
         }
 
         let unpacked = tempfile::Builder::new()
@@ -76,11 +76,18 @@ impl SnapshotHost {
                 path.display()
             )
         })?;
-        SnapshotHost::from_dir(dir, now, Some(unpacked))
+        // Messages name files inside the archive as ARCHIVE/PATH, not by the temporary directory.
+        let shown = match dir.strip_prefix(unpacked.path()) {
+            Ok(inside) if !inside.as_os_str().is_empty() => path.join(inside),
+            _ => path.to_path_buf(),
+        };
+        SnapshotHost::from_dir(dir, shown, now, Some(unpacked))
     }
 
+    /// Opens the unpacked snapshot in `dir`. `shown` is the path error messages give for `dir`.
     fn from_dir(
         dir: PathBuf,
+        shown: PathBuf,
         now: Option<Timestamp>,
         unpacked: Option<tempfile::TempDir>,
     ) -> anyhow::Result<SnapshotHost> {
@@ -88,7 +95,7 @@ impl SnapshotHost {
         // in rootfs/, so a symlink in their place cannot lead node-doctor to a file outside the
         // snapshot, and a FIFO or device in place of snapshot.json cannot hang the read.
         let snapshot_files = RootFs::new(&dir);
-        let manifest_path = dir.join("snapshot.json");
+        let manifest_path = shown.join("snapshot.json");
         let bytes = snapshot_files
             .read_file("/snapshot.json", MAX_MANIFEST_BYTES)
             .map_err(|error| {
@@ -130,7 +137,7 @@ impl SnapshotHost {
             .canonicalize("/rootfs")
             .map(|resolved| snapshot_files.real_path(&resolved))
             .map_err(|error| {
-                anyhow::anyhow!("cannot open rootfs/ in {}: {}", dir.display(), error.kind)
+                anyhow::anyhow!("cannot open rootfs/ in {}: {}", shown.display(), error.kind)
             })?;
 
         tracing::debug!(dir = %dir.display(), node = ?manifest.node, "opened snapshot");
