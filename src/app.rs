@@ -24,16 +24,20 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             let context = build_context(&cli.global)?;
             print(&crate::certs::render(&context, cli.global.output)?)
         }
+        // Both are rendered into memory first: clap_complete panics when a write fails, and
+        // print() treats a closed pipe (`node-doctor man | head`) as success.
         Command::Completions { shell } => {
             let mut command = Cli::command();
-            clap_complete::generate(shell, &mut command, "node-doctor", &mut std::io::stdout());
-            Ok(report::EXIT_OK)
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "node-doctor", &mut script);
+            print(&String::from_utf8_lossy(&script))
         }
         Command::Man => {
-            let page = clap_mangen::Man::new(Cli::command());
-            page.render(&mut std::io::stdout())
-                .context("cannot write the man page")?;
-            Ok(report::EXIT_OK)
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .context("cannot render the man page")?;
+            print(&String::from_utf8_lossy(&page))
         }
     }
 }

@@ -28,9 +28,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
                 ));
             }
         };
+        if number.is_empty() {
+            return Err(format!(
+                "invalid duration {text:?}: a number must come before {c:?}"
+            ));
+        }
         let value: u64 = number
             .parse()
-            .map_err(|_| format!("invalid duration {text:?}: a number must come before {c:?}"))?;
+            .map_err(|_| format!("invalid duration {text:?}: too large"))?;
         number.clear();
         total = value
             .checked_mul(unit_seconds)
@@ -60,6 +65,20 @@ mod tests {
     #[test]
     fn bare_number_is_rejected() {
         assert!(parse_duration("30").unwrap_err().contains("needs a unit"));
+    }
+
+    #[test]
+    fn overflowing_number_is_too_large() {
+        let error = parse_duration("99999999999999999999d").unwrap_err();
+
+        assert!(error.contains("too large"), "{error}");
+    }
+
+    #[test]
+    fn unit_without_number_is_rejected() {
+        let error = parse_duration("d").unwrap_err();
+
+        assert!(error.contains("a number must come before"), "{error}");
     }
 
     #[test]

@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -19,6 +20,8 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr, so stdout carries only the report. Without -v only errors are shown.
+/// Colour is used only when stderr is a terminal and NO_COLOR is unset or empty, so the journal
+/// and log files get plain text.
 fn init_logging(verbose: u8) {
     let level = match verbose {
         0 => "error",
@@ -28,8 +31,10 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("NODE_DOCTOR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("node_doctor={level}")));
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal() && !no_color)
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();

@@ -111,3 +111,56 @@ fn man_page_mentions_options() {
         assert!(page.contains(&escaped), "man page lacks {option}");
     }
 }
+
+/// Runs node-doctor with stdout connected to a pipe whose read end is already closed, as in
+/// `node-doctor man | head -1` after head has exited.
+fn run_into_closed_pipe(args: &[&str]) -> std::process::Output {
+    let (read_end, write_end) = nix::unistd::pipe().expect("create a pipe");
+    drop(read_end);
+    let binary = assert_cmd::cargo::cargo_bin("node-doctor");
+    std::process::Command::new(binary)
+        .args(args)
+        .env_remove("NODE_DOCTOR_LOG")
+        .stdout(std::process::Stdio::from(write_end))
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run node-doctor")
+}
+
+#[test]
+fn closed_pipe_is_not_an_error() {
+    let snapshot = support::kubeadm_real();
+    let snapshot = snapshot.to_str().unwrap();
+    let cases: [&[&str]; 6] = [
+        &["completions", "bash"],
+        &["completions", "zsh"],
+        &["completions", "fish"],
+        &["man"],
+        &["list"],
+        &["check", "--snapshot", snapshot],
+    ];
+
+    for args in cases {
+        let output = run_into_closed_pipe(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panic"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn logs_have_no_colour_off_terminal() {
+    let output = node_doctor()
+        .args(["check", "-vv", "--snapshot"])
+        .arg(support::kubeadm_real())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert!(stderr.contains("run started"), "no log lines: {stderr}");
+    assert!(
+        !stderr.contains('\x1b'),
+        "stderr is a pipe but the log has ANSI escapes: {stderr:?}"
+    );
+}

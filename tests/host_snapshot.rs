@@ -327,6 +327,42 @@ fn tar_escape_entries_stay_inside() {
 }
 
 #[test]
+fn tar_gz_run_removes_unpacked_dir() {
+    let work = tempfile::tempdir().unwrap();
+    let temp = work.path().join("tmp");
+    fs::create_dir(&temp).unwrap();
+    let archive = work.path().join("kubeadm-real.tar.gz");
+    pack_tar_gz(&support::kubeadm_real(), &archive, "kubeadm-real");
+
+    // One run without findings and one with them, since the leak showed up in both.
+    for now in ["2026-12-05T00:00:00Z", "2030-01-01T00:00:00Z"] {
+        for _ in 0..5 {
+            let output = node_doctor()
+                .env("TMPDIR", &temp)
+                .args(["check", "-o", "json", "--now", now, "--snapshot"])
+                .arg(&archive)
+                .output()
+                .unwrap();
+            assert!(
+                matches!(output.status.code(), Some(0 | 1)),
+                "status {:?}: {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+
+    let leftovers: Vec<_> = fs::read_dir(&temp)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "unpacked snapshots left in TMPDIR: {leftovers:?}"
+    );
+}
+
+#[test]
 fn wrong_format_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     build_snapshot(dir.path());
@@ -369,6 +405,14 @@ fn wrong_format_in_tar_exits_2() {
     assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
     assert!(stderr.contains("snapshot.json"), "{stderr}");
     assert!(stderr.contains("something-else/v1"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}/snap/snapshot.json", archive.display())),
+        "the message does not name the file inside the archive: {stderr}"
+    );
+    assert!(
+        !stderr.contains("node-doctor-snapshot-"),
+        "the message names the temporary directory: {stderr}"
+    );
 }
 
 #[test]
@@ -456,4 +500,161 @@ fn kubeadm_real_opens() {
         host.stat("/run/containerd/containerd.sock").unwrap().kind,
         FileKind::Socket
     );
+}
+
+/// Writes a valid snapshot of a node named `node` outside the snapshot under test, as the
+/// target that hostile symlinks point at.
+fn build_outside_node(dir: &Path, node: &str) {
+    write_manifest(dir, node_doctor::host::SNAPSHOT_FORMAT, node, &[]);
+    write_file(&dir.join("rootfs"), "/etc/hostname", format!("{node}\n"));
+}
+
+#[test]
+fn fifo_manifest_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("rootfs")).unwrap();
+    nix::unistd::mkfifo(
+        &dir.path().join("snapshot.json"),
+        nix::sys::stat::Mode::from_bits_truncate(0o644),
+    )
+    .unwrap();
+
+    let output = node_doctor()
+        .timeout(std::time::Duration::from_secs(20))
+        .args(["check", "--snapshot"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("snapshot.json"), "{stderr}");
+    assert!(stderr.contains("FIFO"), "{stderr}");
+}
+
+#[test]
+fn manifest_symlinks_stay_inside() {
+    let work = tempfile::tempdir().unwrap();
+    let outside = work.path().join("outside");
+    build_outside_node(&outside, "outside-node");
+
+    for target in [outside.join("snapshot.json"), Path::new("/dev/zero").into()] {
+        let snapshot = work.path().join("snapshot");
+        let _ = fs::remove_dir_all(&snapshot);
+        fs::create_dir_all(snapshot.join("rootfs")).unwrap();
+        std::os::unix::fs::symlink(&target, snapshot.join("snapshot.json")).unwrap();
+
+        let output = node_doctor()
+            .timeout(std::time::Duration::from_secs(20))
+            .args(["check", "-o", "json", "--snapshot"])
+            .arg(&snapshot)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+
+        assert_eq!(output.status.code(), Some(2), "{target:?}: {stderr}");
+        assert!(stderr.contains("snapshot.json"), "{stderr}");
+    }
+}
+
+#[test]
+fn tar_rootfs_symlink_stays_inside() {
+    let work = tempfile::tempdir().unwrap();
+    let outside = work.path().join("outside");
+    build_outside_node(&outside, "outside-node");
+
+    let archive = work.path().join("linked.tar.gz");
+    {
+        let file = fs::File::create(&archive).unwrap();
+        let encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut builder = tar::Builder::new(encoder);
+        let manifest = format!(r#"{{"format":"{}"}}"#, node_doctor::host::SNAPSHOT_FORMAT);
+        append_raw(&mut builder, "snapshot.json", manifest.as_bytes());
+        append_symlink(&mut builder, "rootfs", &outside.join("rootfs"));
+        builder.into_inner().unwrap().finish().unwrap();
+    }
+
+    let output = node_doctor()
+        .args(["check", "-o", "json", "--snapshot"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert!(
+        !stdout.contains("outside-node"),
+        "the report read the node name from outside the archive: {stdout}"
+    );
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("rootfs"), "{stderr}");
+}
+
+#[test]
+fn tar_folder_symlink_is_ignored() {
+    let work = tempfile::tempdir().unwrap();
+    let outside = work.path().join("outside");
+    build_outside_node(&outside, "outside-node");
+
+    let archive = work.path().join("folder-link.tar.gz");
+    {
+        let file = fs::File::create(&archive).unwrap();
+        let encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut builder = tar::Builder::new(encoder);
+        append_symlink(&mut builder, "snap", &outside);
+        builder.into_inner().unwrap().finish().unwrap();
+    }
+
+    let output = node_doctor()
+        .args(["check", "-o", "json", "--snapshot"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert!(
+        !stdout.contains("outside-node"),
+        "the archive's folder symlink was followed: {stdout}"
+    );
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("snapshot.json"), "{stderr}");
+}
+
+#[test]
+fn tar_with_too_many_entries_exits_2() {
+    let work = tempfile::tempdir().unwrap();
+    let temp = work.path().join("tmp");
+    fs::create_dir(&temp).unwrap();
+    let archive = work.path().join("many.tar.gz");
+    {
+        let file = fs::File::create(&archive).unwrap();
+        let encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        let mut builder = tar::Builder::new(encoder);
+        let manifest = format!(r#"{{"format":"{}"}}"#, node_doctor::host::SNAPSHOT_FORMAT);
+        append_raw(&mut builder, "snapshot.json", manifest.as_bytes());
+        for index in 0..60_000 {
+            append_raw(&mut builder, &format!("rootfs/many/{index}"), b"");
+        }
+        builder.into_inner().unwrap().finish().unwrap();
+    }
+
+    let started = std::time::Instant::now();
+    let output = node_doctor()
+        .env("TMPDIR", &temp)
+        .args(["check", "--snapshot"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("more than 50000 entries"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    let leftovers: Vec<_> = fs::read_dir(&temp).unwrap().collect();
+    assert!(leftovers.is_empty(), "left in TMPDIR: {leftovers:?}");
 }

@@ -1,11 +1,15 @@
 //! No private key material reaches the output of any command, in any format, on any fixture
 //! snapshot.
 
+mod common;
 mod support;
 
+use std::fs;
+
+use base64::Engine as _;
 use support::{
-    assert_no_key_material, assert_no_key_material_in, fixture_key_secrets, fixture_snapshots,
-    node_doctor,
+    KeySecret, assert_no_key_material, assert_no_key_material_in, fixture_key_secrets,
+    fixture_snapshots, node_doctor,
 };
 
 #[test]
@@ -86,6 +90,65 @@ fn no_key_material_in_any_output() {
                 }
                 assert_no_key_material(&stdout);
                 assert_no_key_material(&stderr);
+            }
+        }
+    }
+}
+
+/// Puts `value` in kubelet.conf's `client-key` line, where a file path belongs.
+fn set_client_key_path(snapshot: &std::path::Path, value: &str) {
+    let kubeconfig = common::rootfs_path(snapshot, "/etc/kubernetes/kubelet.conf");
+    let text = fs::read_to_string(&kubeconfig).unwrap();
+    let edited: Vec<String> = text
+        .lines()
+        .map(|line| match line.split_once("client-key:") {
+            Some((indent, _)) => format!("{indent}client-key: {value}"),
+            None => line.to_string(),
+        })
+        .collect();
+    assert_ne!(edited.join("\n"), text.trim_end(), "no client-key line");
+    fs::write(&kubeconfig, edited.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn key_data_in_client_key_path() {
+    let source = common::fixture("kubeadm-real");
+    let key_pem = fs::read(common::rootfs_path(
+        &source,
+        "/etc/kubernetes/pki/apiserver-kubelet-client.key",
+    ))
+    .unwrap();
+    let key_base64 = base64::engine::general_purpose::STANDARD.encode(&key_pem);
+    let key_text = String::from_utf8(key_pem).unwrap();
+    let one_line_pem = format!("\"{}\"", key_text.trim_end().replace('\n', "\\n"));
+    let secrets = vec![KeySecret {
+        origin: "the key written into client-key".to_string(),
+        base64: key_base64.clone(),
+    }];
+
+    // The base64 that belongs in client-key-data, and the PEM text itself.
+    for value in [key_base64.as_str(), one_line_pem.as_str()] {
+        let snapshot = common::copy_snapshot(&source);
+        set_client_key_path(snapshot.path(), value);
+
+        for format in ["json", "text", "prometheus"] {
+            let output = node_doctor()
+                .args(["check", "-vvv", "--output", format, "--snapshot"])
+                .arg(snapshot.path())
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+
+            assert_eq!(output.status.code(), Some(1), "{format}: {stderr}");
+            assert_no_key_material_in(&stdout, &secrets);
+            assert_no_key_material_in(&stderr, &secrets);
+            assert_no_key_material(&stdout);
+            if format == "text" {
+                assert!(
+                    stdout.contains("contains key data instead of a file path"),
+                    "the report does not say what is wrong: {stdout}"
+                );
             }
         }
     }

@@ -223,6 +223,28 @@ fn garbage_in_current_pem_is_unreadable() {
 }
 
 #[test]
+fn legacy_encrypted_key_is_reported() {
+    let (_, report) = run(healthy(), |rootfs| {
+        let path = rootfs.join("var/lib/kubelet/pki/kubelet-client-2026-11-01-00-00-00.pem");
+        let text = fs::read_to_string(&path).unwrap();
+        let key_start = text
+            .find("-----BEGIN PRIVATE KEY-----")
+            .expect("a key block");
+        // A key in the form `openssl ec -aes128` writes: RFC 1421 headers, then ciphertext.
+        let encrypted = "-----BEGIN EC PRIVATE KEY-----\n\
+            Proc-Type: 4,ENCRYPTED\n\
+            DEK-Info: AES-128-CBC,0123456789ABCDEF0123456789ABCDEF\n\n\
+            q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=\n\
+            -----END EC PRIVATE KEY-----\n";
+        fs::write(&path, format!("{}{encrypted}", &text[..key_start])).unwrap();
+    });
+
+    let found = finding(&report, "kubelet-client-cert/cert-unreadable").expect("unreadable");
+    let summary = found["summary"].as_str().unwrap();
+    assert!(summary.contains("encrypted"), "{summary}");
+}
+
+#[test]
 fn directory_as_current_target_is_unreadable() {
     let (_, report) = run(healthy(), |rootfs| {
         let path = rootfs.join("var/lib/kubelet/pki/kubelet-client-2026-11-01-00-00-00.pem");

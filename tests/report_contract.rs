@@ -602,3 +602,62 @@ fn text_on_terminal_honours_no_color() {
     assert!(stdout.contains("node-1"), "{stdout}");
     assert!(!stdout.contains('\x1b'), "{stdout:?}");
 }
+
+#[test]
+fn text_escapes_control_characters() {
+    let injected = "\x1b]0;retitled\x07\x1b[2J\x1b[8mhidden";
+    let finding = Finding::new(
+        Code::KubeletClientCertExpired,
+        format!("summary {injected}"),
+    )
+    .details(format!("details {injected}"))
+    .evidence(
+        format!("/etc/{injected}"),
+        "notAfter",
+        format!("value {injected}"),
+    )
+    .fix(
+        Fix::new(format!("fix {injected}"))
+            .step(format!("step {injected}"))
+            .command(format!("command {injected}")),
+    )
+    .reference(format!("https://example.test/{injected}"));
+    let report = Report {
+        node: format!("node-{injected}"),
+        source: Source::Snapshot,
+        now: NOW.parse().unwrap(),
+        duration: Duration::from_millis(1),
+        results: vec![
+            CheckResult {
+                id: "kubelet-client-cert",
+                status: CheckStatus::Failed,
+                duration: Duration::from_millis(1),
+                reason: None,
+                findings: vec![finding],
+            },
+            CheckResult {
+                id: "cert-expiry",
+                status: CheckStatus::Error,
+                duration: Duration::from_millis(1),
+                reason: Some(format!("reason {injected}")),
+                findings: Vec::new(),
+            },
+        ],
+        certificates: Vec::new(),
+    };
+
+    for style in [TextStyle::Plain, TextStyle::Color] {
+        let text = report::render_text(&report, style);
+
+        assert!(!text.contains('\x07'), "{style:?}: BEL reached the output");
+        assert!(
+            !text.contains("\x1b]") && !text.contains("\x1b[2J") && !text.contains("\x1b[8m"),
+            "{style:?}: an escape sequence from the report data reached the output: {text:?}"
+        );
+        assert_eq!(
+            text.matches("\\u{1b}]0;retitled\\u{7}").count(),
+            10,
+            "{style:?}: not every field shows the escaped sequence: {text}"
+        );
+    }
+}

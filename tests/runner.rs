@@ -184,3 +184,21 @@ fn empty_run_returns_nothing() {
 
     assert!(results.is_empty());
 }
+
+#[test]
+fn finished_checks_release_context() {
+    // The context owns the snapshot host, and an unpacked .tar.gz is removed only when the last
+    // reference is dropped. A check thread still holding one at exit leaves it in the temp dir.
+    for attempt in 0..20 {
+        let context = context();
+        let checks: Vec<Arc<dyn Check>> = vec![Arc::new(Healthy), Arc::new(Finds)];
+        let results = run_checks(checks, Arc::clone(&context), &RunnerOptions::default());
+
+        assert_eq!(results.len(), 2);
+        assert_eq!(
+            Arc::strong_count(&context),
+            1,
+            "attempt {attempt}: a check thread still holds the context after run_checks"
+        );
+    }
+}

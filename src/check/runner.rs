@@ -7,6 +7,7 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -90,6 +91,7 @@ pub fn run_checks(
 ) -> Vec<CheckResult> {
     let started = Instant::now();
     let (sender, receiver) = mpsc::channel();
+    let mut threads: Vec<Option<JoinHandle<()>>> = Vec::with_capacity(checks.len());
 
     for (index, check) in checks.iter().enumerate() {
         let id = check.id();
@@ -103,14 +105,20 @@ pub fn run_checks(
                 // The receiver is gone only when the runner gave up on this check.
                 let _ = thread_sender.send((index, result));
             });
-        if let Err(error) = spawned {
-            tracing::error!(check = id, %error, "cannot start a thread for the check");
-            let outcome = Outcome::Error(format!("cannot start a thread for the check: {error}"));
-            let _ = sender.send((
-                index,
-                CheckResult::from_outcome(id, outcome, Duration::ZERO),
-            ));
-        }
+        let spawned = match spawned {
+            Ok(handle) => Some(handle),
+            Err(error) => {
+                tracing::error!(check = id, %error, "cannot start a thread for the check");
+                let outcome =
+                    Outcome::Error(format!("cannot start a thread for the check: {error}"));
+                let _ = sender.send((
+                    index,
+                    CheckResult::from_outcome(id, outcome, Duration::ZERO),
+                ));
+                None
+            }
+        };
+        threads.push(spawned);
     }
     drop(sender);
 
@@ -121,6 +129,13 @@ pub fn run_checks(
         match receiver.recv_timeout(remaining) {
             Ok((index, result)) => results[index] = Some(result),
             Err(_) => break,
+        }
+    }
+
+    // A thread that sent its result has only its drops left to run, so these joins are short.
+    for (thread, result) in threads.into_iter().zip(&results) {
+        if let (Some(thread), Some(_)) = (thread, result) {
+            let _ = thread.join();
         }
     }
 

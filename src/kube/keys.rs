@@ -92,6 +92,9 @@ pub enum KeyError {
 /// `PUBLIC KEY` block as written by `node-doctor collect`.
 pub fn public_key_of(block: &PemBlock) -> Result<PublicKey, KeyError> {
     let invalid = || KeyError::Invalid(block.label.clone());
+    if block.encrypted {
+        return Err(KeyError::Encrypted);
+    }
     match block.label.as_str() {
         "RSA PRIVATE KEY" => {
             let key = pkcs1::RsaPrivateKey::from_der(&block.der).map_err(|_| invalid())?;

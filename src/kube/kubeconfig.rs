@@ -75,7 +75,16 @@ impl std::fmt::Debug for User {
                 "has_client_certificate_data",
                 &self.client_certificate_data.is_some(),
             )
-            .field("client_key", &self.client_key)
+            .field(
+                "client_key",
+                &self.client_key.as_deref().map(|path| {
+                    if is_inline_data(path) {
+                        "[key data]"
+                    } else {
+                        path
+                    }
+                }),
+            )
             .field("has_client_key_data", &self.client_key_data.is_some())
             .field("has_token", &self.token.is_some())
             .finish()
@@ -230,10 +239,62 @@ impl LoadedKubeconfig {
     }
 }
 
+/// The longest file name Linux file systems accept (`NAME_MAX`), in bytes.
+const NAME_MAX: usize = 255;
+
+/// Returns whether a path field such as `client-key` contains key or certificate data instead
+/// of a path: PEM text, base64 of PEM or DER, or a name no Linux file can have. Such a value
+/// is a secret when the field is `client-key`, so it must not be shown as a path.
+pub fn is_inline_data(value: &str) -> bool {
+    if value.contains("-----BEGIN") {
+        return true;
+    }
+    if value.split('/').any(|name| name.len() > NAME_MAX) {
+        return true;
+    }
+    match decode_data("path", value) {
+        Ok(bytes) => {
+            let is_pem = bytes.windows(10).any(|window| window == b"-----BEGIN");
+            // A DER key or certificate starts with a SEQUENCE tag and is never this short.
+            let is_der = bytes.first() == Some(&0x30) && bytes.len() >= 64;
+            is_pem || is_der
+        }
+        Err(_) => false,
+    }
+}
+
 /// Decodes a `*-data` field. Kubeconfigs store PEM as standard base64.
 pub fn decode_data(field: &str, data: &str) -> Result<Vec<u8>, String> {
     let compact: String = data.chars().filter(|c| !c.is_whitespace()).collect();
     base64::engine::general_purpose::STANDARD
         .decode(compact)
         .map_err(|error| format!("{field} is not valid base64: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_inline_data;
+
+    #[test]
+    fn paths_are_not_inline_data() {
+        for path in [
+            "/var/lib/kubelet/pki/kubelet-client-current.pem",
+            "pki/apiserver-kubelet-client.key",
+            "/etc/kubernetes/pki/sa.key",
+            "/abcd/efgh/ijkl",
+            "",
+        ] {
+            assert!(!is_inline_data(path), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn key_text_is_inline_data() {
+        let pem = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n";
+        let base64 = "LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFCi0tLS0tRU5EIEVDIFBSSVZBVEUgS0VZLS0tLS0K";
+
+        assert!(is_inline_data(pem));
+        assert!(is_inline_data(base64));
+        assert!(is_inline_data(&"A".repeat(300)));
+    }
 }

@@ -11,6 +11,9 @@ pub struct PemBlock {
     /// The label between `BEGIN` and the dashes, such as `CERTIFICATE` or `RSA PRIVATE KEY`.
     pub label: String,
     pub der: Vec<u8>,
+    /// Set when an RFC 1421 header says `Proc-Type: 4,ENCRYPTED`, as in a key written by
+    /// `openssl ec -aes128` (OpenSSL 3.0). The data is then ciphertext, not DER.
+    pub encrypted: bool,
 }
 
 impl std::fmt::Debug for PemBlock {
@@ -60,6 +63,7 @@ pub fn decode_all(data: &[u8]) -> Result<Vec<PemBlock>, PemError> {
     let text = String::from_utf8_lossy(data);
     let mut blocks = Vec::new();
     let mut open: Option<(String, usize, String)> = None;
+    let mut encrypted = false;
 
     for (index, raw_line) in text.lines().enumerate() {
         let line = raw_line.trim();
@@ -68,6 +72,7 @@ pub fn decode_all(data: &[u8]) -> Result<Vec<PemBlock>, PemError> {
             None => {
                 if let Some(label) = marker(line, "-----BEGIN ") {
                     open = Some((label.to_string(), number, String::new()));
+                    encrypted = false;
                 }
             }
             Some((label, start, mut body)) => {
@@ -84,9 +89,16 @@ pub fn decode_all(data: &[u8]) -> Result<Vec<PemBlock>, PemError> {
                         label: label.clone(),
                         line: start,
                     })?;
-                    blocks.push(PemBlock { label, der });
+                    blocks.push(PemBlock {
+                        label,
+                        der,
+                        encrypted,
+                    });
                 } else if line.contains(':') && body.is_empty() {
                     // RFC 1421 headers such as Proc-Type in encrypted keys: not part of the data.
+                    if let Some(value) = line.strip_prefix("Proc-Type:") {
+                        encrypted |= value.contains("ENCRYPTED");
+                    }
                     open = Some((label, start, body));
                 } else {
                     body.push_str(line);
@@ -152,6 +164,15 @@ mod tests {
             decode_all(data).unwrap_err(),
             PemError::InvalidBase64 { .. }
         ));
+    }
+
+    #[test]
+    fn encrypted_header_is_recorded() {
+        let data = b"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,00\n\nAAEC\n-----END RSA PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n";
+        let blocks = decode_all(data).unwrap();
+
+        assert!(blocks[0].encrypted);
+        assert!(!blocks[1].encrypted);
     }
 
     #[test]

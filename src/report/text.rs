@@ -43,6 +43,7 @@ impl TextStyle {
 }
 
 pub fn render_text(report: &Report, style: TextStyle) -> String {
+    let report = &with_controls_escaped(report);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -136,6 +137,52 @@ fn write_finding(out: &mut String, finding: &Finding, same_fix: Option<Code>, st
         let _ = writeln!(out, "  see: {reference}");
     }
     let _ = writeln!(out);
+}
+
+/// Returns a copy of the report whose strings show control characters as Rust escapes, such
+/// as `\u{1b}`. Node names, paths and values come from the node or a snapshot, and escape
+/// sequences in them would otherwise reach the terminal: a snapshot could retitle the window,
+/// clear the screen or hide a finding.
+fn with_controls_escaped(report: &Report) -> Report {
+    let mut report = report.clone();
+    report.node = escape_controls(&report.node);
+    for result in &mut report.results {
+        result.reason = result.reason.as_deref().map(escape_controls);
+        for finding in &mut result.findings {
+            finding.summary = escape_controls(&finding.summary);
+            finding.details = escape_controls(&finding.details);
+            for evidence in &mut finding.evidence {
+                evidence.source = escape_controls(&evidence.source);
+                evidence.field = escape_controls(&evidence.field);
+                evidence.value = escape_controls(&evidence.value);
+            }
+            finding.fix.summary = escape_controls(&finding.fix.summary);
+            for text in finding
+                .fix
+                .steps
+                .iter_mut()
+                .chain(&mut finding.fix.commands)
+            {
+                *text = escape_controls(text);
+            }
+            for reference in &mut finding.references {
+                *reference = escape_controls(reference);
+            }
+        }
+    }
+    report
+}
+
+fn escape_controls(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
 }
 
 /// Wraps text at spaces so no line exceeds `width` characters, unless one word does.

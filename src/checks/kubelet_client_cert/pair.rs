@@ -3,7 +3,7 @@
 use crate::host::{FileKind, Host, HostErrorKind, MAX_CONFIG_BYTES};
 use crate::kube::cert::{Certificate, parse_pem_certificates};
 use crate::kube::keys::{PublicKey, public_key_of};
-use crate::kube::kubeconfig::{LoadedKubeconfig, Material, User, decode_data};
+use crate::kube::kubeconfig::{LoadedKubeconfig, Material, User, decode_data, is_inline_data};
 use crate::kube::pem;
 
 /// A client certificate with the public half of the key that goes with it.
@@ -61,6 +61,15 @@ pub fn from_kubeconfig(
                 Some(key),
                 Some(format!("{} (embedded client key)", kubeconfig.path)),
             )
+        }
+        Some(Material::File(_)) if user.client_key.as_deref().is_some_and(is_inline_data) => {
+            // The value is the private key itself, so it must not appear as a path in the report.
+            let source = format!("{} (client-key)", kubeconfig.path);
+            let error = format!(
+                "{source}: contains key data instead of a file path; move the value to the \
+                 field for embedded key data, or write the key to a file and name that file"
+            );
+            (Some(Err(error)), Some(source))
         }
         Some(Material::File(path)) => {
             let key = read(host, &path)
