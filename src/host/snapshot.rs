@@ -51,6 +51,8 @@ pub struct SnapshotHost {
     captured_at: Option<Timestamp>,
     now: Option<Timestamp>,
     special: BTreeMap<String, FileKind>,
+    /// Every path component of every `special` key, to skip resolving paths that cannot match.
+    special_names: std::collections::HashSet<String>,
     /// Keeps an unpacked .tar.gz alive for as long as the host is used.
     _unpacked: Option<tempfile::TempDir>,
 }
@@ -141,7 +143,14 @@ impl SnapshotHost {
             })?;
 
         tracing::debug!(dir = %dir.display(), node = ?manifest.node, "opened snapshot");
+        let special_names = special
+            .keys()
+            .flat_map(|key| key.split('/'))
+            .filter(|name| !name.is_empty())
+            .map(str::to_string)
+            .collect();
         Ok(SnapshotHost {
+            special_names,
             rootfs: RootFs::new(rootfs),
             dir,
             node: manifest.node,
@@ -162,8 +171,25 @@ impl SnapshotHost {
         if let Some(kind) = self.special.get(path) {
             return Some(*kind);
         }
+        if !self.may_name_special(path) {
+            return None;
+        }
         let resolved = self.resolve_for_special(path, follow_last);
         self.special.get(&resolved).copied()
+    }
+
+    /// Returns whether `path` can resolve to a `special` entry or a folder above one: its last
+    /// component appears in some entry, or it is a symlink in rootfs/ that may point at one.
+    fn may_name_special(&self, path: &str) -> bool {
+        let name = path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default();
+        if self.special_names.contains(name) {
+            return true;
+        }
+        matches!(self.rootfs.lstat(path), Ok(meta) if meta.kind == FileKind::Symlink)
     }
 
     /// Resolves `path` under rootfs/ as far as rootfs/ has its components. The rest, which only
@@ -196,6 +222,9 @@ impl SnapshotHost {
         if let Some(kind) = self.special_kind(path, follow_last) {
             return Some(FileMeta::special(kind));
         }
+        if !self.may_name_special(path) {
+            return None;
+        }
         let resolved = self.resolve_for_special(path, follow_last);
         self.has_special_under(&resolved).then(|| FileMeta {
             mode: 0o755,
@@ -203,9 +232,12 @@ impl SnapshotHost {
         })
     }
 
+    /// Stats a path. A `special` entry is looked up by its literal path first, and by the
+    /// resolved path only when rootfs/ lacks the file, because resolving costs a walk of every
+    /// component and nearly all paths checks ask for are ordinary files.
     fn stat_with(&self, path: &str, follow_last: bool) -> Result<FileMeta, HostError> {
-        if let Some(kind) = self.special_kind(path, follow_last) {
-            return Ok(FileMeta::special(kind));
+        if let Some(kind) = self.special.get(path) {
+            return Ok(FileMeta::special(*kind));
         }
         let stat = if follow_last {
             self.rootfs.stat(path)
@@ -243,10 +275,16 @@ impl Host for SnapshotHost {
     }
 
     fn read_file(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, HostError> {
-        if let Some(kind) = self.special_kind(path, true) {
-            return Err(HostError::new(path, HostErrorKind::NotRegularFile(kind)));
+        if let Some(kind) = self.special.get(path) {
+            return Err(HostError::new(path, HostErrorKind::NotRegularFile(*kind)));
         }
-        self.rootfs.read_file(path, max_bytes)
+        match self.rootfs.read_file(path, max_bytes) {
+            Err(error) if error.is_not_found() => match self.special_kind(path, true) {
+                Some(kind) => Err(HostError::new(path, HostErrorKind::NotRegularFile(kind))),
+                None => Err(error),
+            },
+            other => other,
+        }
     }
 
     fn stat(&self, path: &str) -> Result<FileMeta, HostError> {
