@@ -25,7 +25,7 @@ pub enum HostErrorKind {
     CommandFailed(String),
     /// An HTTP request failed: connection refused, timed out, or an error status.
     RequestFailed(String),
-    /// A server answered with an HTTP error status. `why` names the request, the status and
+    /// A server responded with an HTTP error status. `why` names the request, the status and
     /// the credentials that were sent, never their secret part.
     HttpStatus {
         status: u16,
@@ -59,7 +59,7 @@ impl HostError {
         matches!(self.kind, HostErrorKind::Unavailable(_))
     }
 
-    /// Returns the HTTP status a server answered with, when that is why the request failed.
+    /// Returns the HTTP error status of the response, when that is why the request failed.
     pub fn http_status(&self) -> Option<u16> {
         match self.kind {
             HostErrorKind::HttpStatus { status, .. } => Some(status),

@@ -115,7 +115,7 @@ pub struct DirEntry {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileTail {
     pub bytes: Vec<u8>,
-    /// Where `bytes` starts in the file. When it is above 0, the first line in `bytes` may be
+    /// The offset of `bytes` in the file. When it is above 0, the first line in `bytes` may be
     /// the end of a longer line.
     pub offset: u64,
     /// The file's size when it was opened.

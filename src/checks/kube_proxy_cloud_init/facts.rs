@@ -56,8 +56,8 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Reads everything. Fails when the API answered with an error or with something that is
-    /// not the object expected: the check then ends with status `error`.
+    /// Reads everything. Fails when the API responded with an error or with something that
+    /// is not the object expected, so the check ends with status `error`.
     pub fn gather(host: &dyn Host, node_name: &str) -> Result<Facts, String> {
         let flags = KubeletFlags::read(host);
         let kubeconfig = flags
@@ -225,6 +225,8 @@ fn read_daemon_set(host: &dyn Host, kubeconfig: &str, proxy: Option<&ProxyPod>) 
 /// Reads the newest and the previous log of the kube-proxy container. Without the pod from the
 /// API, the most recently written kube-proxy pod folder under /var/log/pods is used, else the
 /// newest kube-proxy links in /var/log/containers.
+// NOTE: kube-proxy logs the fallback once, at start. In a log longer than TAIL_BYTES that line
+// can lie before the part read, and the log then counts as clean.
 fn read_logs(host: &dyn Host, proxy: Option<&ProxyPod>) -> (Option<FileVerdict>, Vec<String>) {
     let files = match proxy {
         Some(proxy) => {

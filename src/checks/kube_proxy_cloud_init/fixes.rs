@@ -11,8 +11,8 @@ pub const CLOUD_CONTROLLER_URL: &str =
 
 /// The tolerations kubeadm's troubleshooting guide gives kube-proxy instead of tolerating
 /// every taint: it still runs on control-plane nodes, but not on a node the cloud controller
-/// manager has not initialised. Clusters older than Kubernetes 1.24 name the control-plane
-/// taint node-role.kubernetes.io/master.
+/// manager has not initialised. Nodes that still carry the older node-role.kubernetes.io/master
+/// taint need a toleration for that key as well, which the fix steps mention.
 const PATCH: &str = r#"{"spec":{"template":{"spec":{"tolerations":[{"key":"CriticalAddonsOnly","operator":"Exists"},{"effect":"NoSchedule","key":"node-role.kubernetes.io/control-plane"}]}}}}"#;
 
 /// Returns `kubectl patch` for kube-proxy's DaemonSet.

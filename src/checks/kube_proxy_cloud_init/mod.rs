@@ -5,7 +5,7 @@
 //! uninitialized and has no addresses until the cloud controller manager fills them in.
 //! kubeadm's kube-proxy DaemonSet tolerates every taint, so kube-proxy can start first, find no
 //! node IP, fall back to 127.0.0.1 and keep broken NodePort and load-balancer rules until it is
-//! restarted. The check tells three states apart: kube-proxy lost the race and needs a restart
+//! restarted. The check distinguishes three states: kube-proxy lost the race and needs a restart
 //! (`node-ip-unknown`), the node is still not initialised (`uninitialized-taint-present`), and
 //! the race can happen here (`tolerates-uninitialized`).
 

@@ -20,7 +20,8 @@ const TAINT_GRACE_SECONDS: i64 = 10 * 60;
 /// Longest log line quoted in evidence.
 const MAX_LINE_CHARS: usize = 300;
 
-/// kube-proxy's log says it started without a node IP and uses the loopback address.
+/// Reports kube-proxy whose log shows it started without a node IP and uses the loopback
+/// address.
 pub fn node_ip_unknown(facts: &Facts) -> Option<Finding> {
     let verdict = facts.logs.as_ref().filter(|verdict| verdict.fell_back)?;
     let pod = pod_label(facts);
@@ -95,7 +96,7 @@ pub fn node_ip_unknown(facts: &Facts) -> Option<Finding> {
     )
 }
 
-/// The node still carries node.cloudprovider.kubernetes.io/uninitialized.
+/// Reports the taint node.cloudprovider.kubernetes.io/uninitialized still on the node.
 pub fn taint_present(facts: &Facts) -> Option<Finding> {
     let taint = facts.uninitialized_taint()?;
     let node = facts.node.value()?;
@@ -168,8 +169,8 @@ pub fn taint_present(facts: &Facts) -> Option<Finding> {
     )
 }
 
-/// kube-proxy tolerates the uninitialized taint while the kubelet uses an external cloud
-/// provider, so it can start on a node before the node has addresses.
+/// Reports kube-proxy tolerating the uninitialized taint while the kubelet uses an external
+/// cloud provider, so it can start on a node before the node has addresses.
 pub fn tolerates(facts: &Facts) -> Option<Finding> {
     if !facts.external_cloud() {
         return None;
@@ -201,7 +202,7 @@ pub fn tolerates(facts: &Facts) -> Option<Finding> {
     let details = "kubeadm's kube-proxy DaemonSet tolerates every taint, so on a new node it starts as soon as the kubelet registers the node, which with an external cloud provider is before the cloud controller manager has set the node's addresses. kube-proxy then falls back to 127.0.0.1 and keeps it until restarted. Nothing is broken on this node now; the race can happen whenever a node joins or re-registers.";
     let fix = Fix::new("let kube-proxy tolerate only CriticalAddonsOnly and the control-plane taint")
         .step("Patch kube-proxy's DaemonSet as the kubeadm troubleshooting guide gives it: it then still runs on control-plane nodes, but waits on new nodes until the cloud controller manager removes the uninitialized taint.")
-        .step("kubeadm may restore its manifest on `kubeadm init` or upgrade, so check the tolerations afterwards. On clusters older than Kubernetes 1.24, the control-plane taint key is node-role.kubernetes.io/master.")
+        .step("kubeadm may restore its manifest on `kubeadm init` or upgrade, so check the tolerations afterwards. Control-plane nodes that still carry the older node-role.kubernetes.io/master taint (set by kubeadm before 1.24) need a toleration for that key as well.")
         .command(patch_command(facts));
     Some(
         Finding::new(Code::KubeProxyCloudInitToleratesUninitialized, summary)
@@ -258,7 +259,7 @@ fn pod_of_log_path(path: &str) -> Option<&str> {
     name.split('_').next()
 }
 
-/// The kube-proxy pod's start, restarts and its start relative to the Node's creation.
+/// Returns the kube-proxy pod's start, restarts and its start relative to the Node's creation.
 fn pod_evidence(facts: &Facts) -> Vec<Evidence> {
     let Some(proxy) = &facts.proxy else {
         return Vec::new();

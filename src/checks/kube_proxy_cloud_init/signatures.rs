@@ -1,4 +1,4 @@
-//! What kube-proxy logs when it starts without a node IP, in the wording of each era.
+//! The lines kube-proxy logs when it starts without a node IP, in the wording of each era.
 //!
 //! kube-proxy reads its node IP from the Node object once, at start. When the Node has no
 //! addresses yet (the cloud controller manager has not initialised it) or does not exist yet,
@@ -7,7 +7,7 @@
 
 use crate::kube::pod_log::{ContainerLog, LogLine};
 
-/// What a log line says about the node IP.
+/// The meaning of a log line for the node IP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signal {
     /// kube-proxy gave up and uses the loopback address.
@@ -32,8 +32,8 @@ const SIGNATURES: [Signature; 7] = [
         text: "invalid nodeIP, initializ",
         signal: Signal::Fallback,
     },
-    // server_others.go, then server.go, which says "assuming loopback" and, in the newest
-    // releases, names --node-ip-override too.
+    // server_others.go, then server.go, whose message ends "assuming loopback" and, in the
+    // newest releases, names --node-ip-override too.
     Signature {
         text: "Can't determine this node's IP, assuming",
         signal: Signal::Fallback,
@@ -69,7 +69,7 @@ pub struct Match {
     pub line: LogLine,
 }
 
-/// What one log file says about kube-proxy's node IP.
+/// The conclusion one log file gives about kube-proxy's node IP.
 #[derive(Clone, Debug)]
 pub struct FileVerdict {
     pub path: String,

@@ -46,14 +46,14 @@ pub struct Credentials {
     pub roots: rustls::RootCertStore,
     pub identity: Option<ClientIdentity>,
     pub token: Option<BearerToken>,
-    /// Which credentials these are, for error messages: the kind, the user or certificate
-    /// subject, and the file they came from. It never contains secret material.
+    /// A description of these credentials for error messages: the kind, the user or
+    /// certificate subject, and the source file. It contains no secret material.
     pub origin: String,
 }
 
 impl Credentials {
-    /// Reads the current context of the kubeconfig at `path`. `role` says why this kubeconfig
-    /// was chosen, such as "--kubeconfig", and appears in `origin`.
+    /// Reads the current context of the kubeconfig at `path`. `role` is the reason this
+    /// kubeconfig was chosen, such as "--kubeconfig", and appears in `origin`.
     pub fn from_kubeconfig(
         rootfs: &RootFs,
         path: &str,

@@ -10,7 +10,7 @@ use std::path::Path;
 use super::credentials::{BearerToken, Credentials, root_store};
 use crate::host::{HostError, HostErrorKind};
 
-/// Where the kubelet mounts a pod's service account token and the cluster CA.
+/// The folder the kubelet mounts a pod's service account token and the cluster CA into.
 pub const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /// Cap on the token and CA files.
@@ -25,7 +25,7 @@ pub fn detect() -> Option<Result<Credentials, HostError>> {
     )
 }
 
-/// [`detect`] with the environment and the service account folder given, for tests.
+/// Detects the service account like [`detect`], with the environment and the folder given.
 pub fn detect_with(
     env: impl Fn(&str) -> Option<String>,
     dir: &Path,

@@ -101,7 +101,7 @@ impl ApiClient {
         })
     }
 
-    /// Which credentials requests carry, as error messages name them.
+    /// Returns the description of the credentials that error messages use.
     pub fn origin(&self) -> &str {
         &self.origin
     }

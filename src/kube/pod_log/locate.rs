@@ -52,9 +52,9 @@ pub fn pod_log_dirs(host: &dyn Host, namespace: &str, pod_prefix: &str) -> Vec<P
 
 /// Returns the host paths of a container's newest log files, newest first, at most two.
 ///
-/// `uid` narrows /var/log/pods to one pod; `runtime_ids` (from the pod's container statuses,
-/// newest first) pick the matching /var/log/containers links, which are the only place left
-/// when /var/log/pods has no N.log files.
+/// `uid` narrows /var/log/pods to one pod. When /var/log/pods has no N.log files,
+/// /var/log/containers links are used, and `runtime_ids` (from the pod's container statuses,
+/// newest first) pick the matching ones.
 pub fn container_log_files(
     host: &dyn Host,
     namespace: &str,
@@ -72,6 +72,8 @@ pub fn container_log_files(
 }
 
 /// Lists /var/log/pods/NS_POD_UID/CONTAINER/N.log, highest N (the latest restart) first.
+// NOTE: the older layout /var/log/pods/UID/CONTAINER_N.log is not read. Docker nodes of that
+// era still have the /var/log/containers links, which are.
 fn from_pods_dir(
     host: &dyn Host,
     namespace: &str,

@@ -4,7 +4,7 @@
 //! where N is the container's restart count, in the CRI format (containerd and CRI-O). With
 //! Docker (dockershim and cri-dockerd) N.log is a symlink to Docker's json-file log, and
 //! /var/log/containers/POD_NAMESPACE_CONTAINER-ID.log links to it too. Both formats are read
-//! here; which one a file has is told from its first line.
+//! here, and the first line of a file determines which one it has.
 //!
 //! Only the last [`TAIL_BYTES`] of a file are read. Lines a container wrote long ago can be
 //! outside that window, so "no match" in a long log means "not in the tail".
