@@ -86,6 +86,8 @@ pub fn build_context(options: &GlobalOptions) -> anyhow::Result<Context> {
             let network = NetworkSettings {
                 offline: options.offline,
                 api_server: options.api_server.clone(),
+                kubeconfig: options.kubeconfig.clone(),
+                resolve: options.resolve.clone(),
                 metadata_url: options.metadata_url.clone(),
             };
             Arc::new(LiveHost::new(&options.root, options.now).with_network(network))

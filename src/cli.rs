@@ -97,22 +97,31 @@ pub struct GlobalOptions {
     #[arg(long, global = true)]
     pub offline: bool,
 
-    /// API server URL to read this node's Node object from, instead of the server in the
-    /// kubelet's kubeconfig. The kubelet's client certificate and CA are still used.
+    /// API server URL to send requests to, instead of the server in the kubeconfig. The
+    /// kubeconfig's credentials and CA are still used, and the server certificate must name
+    /// this URL's host.
     #[arg(long, global = true, value_name = "URL")]
     pub api_server: Option<String>,
+
+    /// Kubeconfig whose credentials and CA are used for the API server. It is a host path,
+    /// read under --root like every path in it. Without it node-doctor uses the pod's service
+    /// account when it runs in a pod, else the kubelet's kubeconfig (node credentials).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<String>,
 
     /// Base URL of the cloud metadata service. It is only requested when the DMI vendor names
     /// a cloud that node-doctor supports (DigitalOcean), with a 1 second timeout.
     #[arg(long, global = true, value_name = "URL", default_value = crate::host::DEFAULT_METADATA_URL)]
     pub metadata_url: String,
+
     /// Check that the container runtime trusts this registry, HOST or HOST:PORT as image names
     /// spell it (repeatable). Registries found in runtime configuration are checked too.
     #[arg(long, global = true, value_name = "HOST[:PORT]", value_parser = crate::net::RegistryAddress::parse)]
     pub registry: Vec<crate::net::RegistryAddress>,
 
-    /// Connect to ADDRESS for HOST on PORT while still verifying certificates for HOST, as
-    /// curl's --resolve does (repeatable).
+    /// Connect to ADDRESS whenever the API server URL or a registry names HOST:PORT, as curl's
+    /// --resolve does (repeatable). TLS still sends and verifies HOST, so a certificate for
+    /// cp.example.test is accepted from 127.0.0.1 with --resolve cp.example.test:6443:127.0.0.1.
     #[arg(long, global = true, value_name = "HOST:PORT:ADDRESS", value_parser = crate::net::ResolveOverride::parse)]
     pub resolve: Vec<crate::net::ResolveOverride>,
 

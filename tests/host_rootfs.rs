@@ -400,3 +400,87 @@ fn read_dir_is_sorted_with_kinds() {
         ]
     );
 }
+
+#[test]
+fn tail_of_sparse_file_is_cheap() {
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().join("var/log/pods/huge.log");
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let file = fs::File::create(&path).unwrap();
+    file.set_len(10 << 30).unwrap();
+    drop(file);
+    let mut file = fs::OpenOptions::new().append(true).open(&path).unwrap();
+    std::io::Write::write_all(&mut file, b"\nlast line\n").unwrap();
+    drop(file);
+    let rootfs = RootFs::new(root.path());
+
+    let started = Instant::now();
+    let tail = rootfs.read_tail("/var/log/pods/huge.log", 64).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(tail.bytes.len(), 64);
+    assert!(tail.bytes.ends_with(b"\nlast line\n"));
+    assert_eq!(tail.file_size, (10 << 30) + 11);
+    assert_eq!(tail.offset, tail.file_size - 64);
+}
+
+#[test]
+fn tail_of_small_file_is_whole() {
+    let root = tempfile::tempdir().unwrap();
+    write_file(root.path(), "/var/log/pods/small.log", "one\ntwo\n");
+    let rootfs = RootFs::new(root.path());
+
+    let tail = rootfs.read_tail("/var/log/pods/small.log", 1024).unwrap();
+    assert_eq!(tail.bytes, b"one\ntwo\n");
+    assert_eq!(tail.offset, 0);
+}
+
+#[test]
+fn tail_follows_symlinks_under_root() {
+    let root = tempfile::tempdir().unwrap();
+    write_file(
+        root.path(),
+        "/var/lib/docker/containers/abc/abc-json.log",
+        "inside\n",
+    );
+    symlink(
+        root.path(),
+        "/var/log/containers/kube-proxy-x_kube-system_kube-proxy-abc.log",
+        "/var/lib/docker/containers/abc/abc-json.log",
+    );
+    // An absolute target resolves under the root, so this never reads the real /etc/hostname.
+    symlink(
+        root.path(),
+        "/var/log/containers/escape.log",
+        "/etc/hostname",
+    );
+    let host = LiveHost::new(root.path(), None);
+
+    let tail = host
+        .read_tail(
+            "/var/log/containers/kube-proxy-x_kube-system_kube-proxy-abc.log",
+            1024,
+        )
+        .unwrap();
+    assert_eq!(tail.bytes, b"inside\n");
+    let error = expect_error(host.read_tail("/var/log/containers/escape.log", 1024));
+    assert!(error.is_not_found(), "got {error}");
+}
+
+#[test]
+fn tail_of_fifo_does_not_block() {
+    let root = tempfile::tempdir().unwrap();
+    let fifo = root.path().join("var/log/pods/0.log");
+    fs::create_dir_all(fifo.parent().unwrap()).unwrap();
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let rootfs = RootFs::new(root.path());
+
+    let error = within_deadline(move || rootfs.read_tail("/var/log/pods/0.log", 1024).unwrap_err());
+    assert!(
+        matches!(error.kind, HostErrorKind::NotRegularFile(FileKind::Fifo)),
+        "got {error}"
+    );
+}

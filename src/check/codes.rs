@@ -299,6 +299,21 @@ codes! {
         "k3s's /etc/rancher/k3s/registries.yaml has keys in the wrong place, most often \
          `configs` indented under `mirrors`. k3s then writes hosts.toml files without the CA, \
          skip_verify or credentials the file was meant to set.";
+
+    KubeProxyCloudInitNodeIpUnknown => "kube-proxy-cloud-init/node-ip-unknown", Critical,
+        "kube-proxy's log on this node says it found no node IP and fell back to 127.0.0.1, in \
+         any release's wording (\"Failed to retrieve node IP: host IP unknown\", \"invalid \
+         nodeIP, initializing kube-proxy with 127.0.0.1 as nodeIP\", \"Can't determine this \
+         node's IP, assuming 127.0.0.1\" or \"... assuming loopback\"). It started before the \
+         node had an address and keeps wrong NodePort and load-balancer rules until restarted.";
+    KubeProxyCloudInitUninitializedTaintPresent => "kube-proxy-cloud-init/uninitialized-taint-present", Warning,
+        "The node still carries node.cloudprovider.kubernetes.io/uninitialized: the cloud \
+         controller manager has not set its addresses, so ordinary pods stay Pending and pods \
+         that tolerate the taint start without a node IP.";
+    KubeProxyCloudInitToleratesUninitialized => "kube-proxy-cloud-init/tolerates-uninitialized", Warning,
+        "kube-proxy tolerates node.cloudprovider.kubernetes.io/uninitialized (kubeadm's DaemonSet \
+         tolerates every taint) while the kubelet uses an external cloud provider, so on a new \
+         node it can start before the cloud controller manager sets the node IP.";
 }
 
 impl Code {

@@ -7,6 +7,7 @@ use crate::check::Check;
 mod cert_expiry;
 mod control_plane_flags;
 mod join_preflight;
+mod kube_proxy_cloud_init;
 mod kubelet_client_cert;
 mod mount_propagation;
 mod node_ip;
@@ -16,6 +17,7 @@ mod registry_ca;
 pub use cert_expiry::CertExpiry;
 pub use control_plane_flags::ControlPlaneFlags;
 pub use join_preflight::JoinPreflight;
+pub use kube_proxy_cloud_init::KubeProxyCloudInit;
 pub use kubelet_client_cert::KubeletClientCert;
 pub use mount_propagation::MountPropagation;
 pub use node_ip::NodeIp;
@@ -33,5 +35,6 @@ pub fn builtin() -> Vec<Arc<dyn Check>> {
         Arc::new(Pki),
         Arc::new(ControlPlaneFlags),
         Arc::new(RegistryCa),
+        Arc::new(KubeProxyCloudInit),
     ]
 }

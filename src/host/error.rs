@@ -25,6 +25,12 @@ pub enum HostErrorKind {
     CommandFailed(String),
     /// An HTTP request failed: connection refused, timed out, or an error status.
     RequestFailed(String),
+    /// A server responded with an HTTP error status. `why` names the request, the status and
+    /// the credentials that were sent, never their secret part.
+    HttpStatus {
+        status: u16,
+        why: String,
+    },
     Io(io::Error),
 }
 
@@ -52,6 +58,14 @@ impl HostError {
     pub fn is_unavailable(&self) -> bool {
         matches!(self.kind, HostErrorKind::Unavailable(_))
     }
+
+    /// Returns the HTTP error status of the response, when that is why the request failed.
+    pub fn http_status(&self) -> Option<u16> {
+        match self.kind {
+            HostErrorKind::HttpStatus { status, .. } => Some(status),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for HostErrorKind {
@@ -71,6 +85,7 @@ impl fmt::Display for HostErrorKind {
             HostErrorKind::Unavailable(why) => write!(f, "not available: {why}"),
             HostErrorKind::CommandFailed(why) => write!(f, "command failed: {why}"),
             HostErrorKind::RequestFailed(why) => write!(f, "request failed: {why}"),
+            HostErrorKind::HttpStatus { why, .. } => write!(f, "request failed: {why}"),
             HostErrorKind::Io(error) => write!(f, "{error}"),
         }
     }

@@ -1,12 +1,14 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::api::ApiClient;
 use super::{
-    CommandOutput, DirEntry, FetchRequest, FileMeta, Host, HostCommand, HostError, HostErrorKind,
-    NetworkSettings, RootFs, Source, http,
+    CommandOutput, DirEntry, FetchRequest, FileMeta, FileTail, Host, HostCommand, HostError,
+    HostErrorKind, NetworkSettings, RootFs, Source, http,
 };
 
 /// Longest time a host command may run before it is killed.
@@ -15,11 +17,24 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Cap on the output read from one host command.
 const MAX_COMMAND_OUTPUT: u64 = 8 * 1024 * 1024;
 
+/// Cap on a Node object; real ones are a few tens of KiB.
+const MAX_NODE_BODY: u64 = 4 * 1024 * 1024;
+
+/// Cap on the pods of one node: up to 110 pods (the kubelet's default --max-pods) of tens of
+/// KiB each, with room to spare.
+const MAX_PODS_BODY: u64 = 32 * 1024 * 1024;
+
+/// Cap on the cluster's DaemonSets.
+const MAX_DAEMONSETS_BODY: u64 = 16 * 1024 * 1024;
+
 /// The running machine, seen through `--root`.
 pub struct LiveHost {
     rootfs: RootFs,
     now: Option<Timestamp>,
     network: NetworkSettings,
+    /// The API client of the last request, with the node kubeconfig it was built for, so one
+    /// run reads the credentials and sets up TLS once.
+    api: Mutex<Option<(String, Arc<ApiClient>)>>,
 }
 
 impl LiveHost {
@@ -30,6 +45,7 @@ impl LiveHost {
             rootfs: RootFs::new(root),
             now,
             network: NetworkSettings::offline(),
+            api: Mutex::new(None),
         }
     }
 
@@ -87,6 +103,10 @@ impl Host for LiveHost {
 
     fn read_file(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, HostError> {
         self.rootfs.read_file(path, max_bytes)
+    }
+
+    fn read_tail(&self, path: &str, max_bytes: u64) -> Result<FileTail, HostError> {
+        self.rootfs.read_tail(path, max_bytes)
     }
 
     fn stat(&self, path: &str) -> Result<FileMeta, HostError> {
@@ -166,15 +186,55 @@ impl Host for LiveHost {
             ));
         }
         match request {
-            FetchRequest::Node { name, kubeconfig } => http::get_node(
-                &self.rootfs,
-                kubeconfig,
-                self.network.api_server.as_deref(),
-                name,
-            ),
+            FetchRequest::Node { name, kubeconfig } => {
+                let path = format!("/api/v1/nodes/{}", encode_path_segment(name));
+                self.api_client(kubeconfig)?.get(&path, MAX_NODE_BODY)
+            }
+            FetchRequest::PodsOnNode { node, kubeconfig } => {
+                let path = format!(
+                    "/api/v1/pods?fieldSelector=spec.nodeName%3D{}",
+                    encode_path_segment(node)
+                );
+                self.api_client(kubeconfig)?.get(&path, MAX_PODS_BODY)
+            }
+            FetchRequest::DaemonSets { kubeconfig } => self
+                .api_client(kubeconfig)?
+                .get("/apis/apps/v1/daemonsets", MAX_DAEMONSETS_BODY),
             FetchRequest::Metadata { path } => http::get_metadata(&self.network.metadata_url, path),
         }
     }
+}
+
+impl LiveHost {
+    /// Returns the API client for requests that name `node_kubeconfig`, building it once.
+    fn api_client(&self, node_kubeconfig: &str) -> Result<Arc<ApiClient>, HostError> {
+        let mut cached = self.api.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((path, client)) = cached.as_ref()
+            && path == node_kubeconfig
+        {
+            return Ok(Arc::clone(client));
+        }
+        let client = Arc::new(ApiClient::connect(
+            &self.network,
+            &self.rootfs,
+            node_kubeconfig,
+        )?);
+        *cached = Some((node_kubeconfig.to_string(), Arc::clone(&client)));
+        Ok(client)
+    }
+}
+
+/// Percent-encodes everything but the characters of a DNS subdomain, the form node names take.
+fn encode_path_segment(text: &str) -> String {
+    let mut encoded = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'.' {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 fn strings(words: &[&str]) -> Vec<String> {

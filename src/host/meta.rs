@@ -110,3 +110,14 @@ pub struct DirEntry {
     pub name: String,
     pub kind: FileKind,
 }
+
+/// The end of a file, as [`crate::host::Host::read_tail`] returns it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileTail {
+    pub bytes: Vec<u8>,
+    /// The offset of `bytes` in the file. When it is above 0, the first line in `bytes` may be
+    /// the end of a longer line.
+    pub offset: u64,
+    /// The file's size when it was opened.
+    pub file_size: u64,
+}

@@ -5,6 +5,7 @@
 //! ([`SnapshotHost`]). Both resolve paths the same way, under a root that symlinks cannot escape,
 //! so a check gives the same answer on a node and on a snapshot of it.
 
+pub mod api;
 mod command;
 mod error;
 mod fetch;
@@ -19,7 +20,7 @@ pub use command::{CommandOutput, HostCommand};
 pub use error::{HostError, HostErrorKind};
 pub use fetch::{DEFAULT_METADATA_URL, FetchRequest, NetworkSettings};
 pub use live::LiveHost;
-pub use meta::{DirEntry, FileKind, FileMeta};
+pub use meta::{DirEntry, FileKind, FileMeta, FileTail};
 pub use rootfs::RootFs;
 pub use snapshot::{SNAPSHOT_FORMAT, SnapshotHost};
 
@@ -60,6 +61,12 @@ pub trait Host: Send + Sync {
     /// Reads a regular file, following symlinks under the root. Fails with
     /// [`HostErrorKind::TooLarge`] instead of reading more than `max_bytes`.
     fn read_file(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, HostError>;
+
+    /// Reads at most the last `max_bytes` of a regular file, following symlinks under the root
+    /// like [`Host::read_file`]. It seeks to the tail, so a huge or sparse log costs no more than
+    /// a small one, and a FIFO or device fails with [`HostErrorKind::NotRegularFile`] without
+    /// blocking.
+    fn read_tail(&self, path: &str, max_bytes: u64) -> Result<FileTail, HostError>;
 
     /// Returns the metadata of `path`, following symlinks under the root.
     fn stat(&self, path: &str) -> Result<FileMeta, HostError>;

@@ -8,12 +8,12 @@
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
-use super::{DirEntry, FileKind, FileMeta, HostError, HostErrorKind};
+use super::{DirEntry, FileKind, FileMeta, FileTail, HostError, HostErrorKind};
 
 /// The most symlinks one lookup follows before it is reported as a loop, as Linux's `MAXSYMLINKS`.
 const MAX_SYMLINK_HOPS: u32 = 40;
@@ -83,6 +83,34 @@ impl RootFs {
             ));
         }
         Ok(contents)
+    }
+
+    /// Reads at most the last `max_bytes` of a regular file. It seeks instead of reading from
+    /// the start, so the cost does not depend on the file's size, and a sparse file of any
+    /// length is as cheap as a small one.
+    pub fn read_tail(&self, path: &str, max_bytes: u64) -> Result<FileTail, HostError> {
+        let resolved = self.resolve(path, true)?;
+        let mut file = open_nonblocking(&resolved.real).map_err(|e| HostError::io(path, e))?;
+        let metadata = file.metadata().map_err(|e| HostError::io(path, e))?;
+        let kind = FileKind::from_file_type(metadata.file_type());
+        if kind != FileKind::Regular {
+            return Err(HostError::new(path, HostErrorKind::NotRegularFile(kind)));
+        }
+
+        let size = metadata.len();
+        let offset = size.saturating_sub(max_bytes);
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| HostError::io(path, e))?;
+        // The file may grow between fstat and the read, so the read is capped again here.
+        let mut bytes = Vec::with_capacity((size - offset) as usize);
+        file.take(max_bytes)
+            .read_to_end(&mut bytes)
+            .map_err(|e| HostError::io(path, e))?;
+        Ok(FileTail {
+            bytes,
+            offset,
+            file_size: size,
+        })
     }
 
     pub fn stat(&self, path: &str) -> Result<FileMeta, HostError> {

@@ -10,8 +10,8 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use super::{
-    CommandOutput, DirEntry, FetchRequest, FileKind, FileMeta, Host, HostCommand, HostError,
-    HostErrorKind, RootFs, Source,
+    CommandOutput, DirEntry, FetchRequest, FileKind, FileMeta, FileTail, Host, HostCommand,
+    HostError, HostErrorKind, RootFs, Source,
 };
 
 pub const SNAPSHOT_FORMAT: &str = "node-doctor-snapshot/v1";
@@ -285,6 +285,13 @@ impl Host for SnapshotHost {
             },
             other => other,
         }
+    }
+
+    fn read_tail(&self, path: &str, max_bytes: u64) -> Result<FileTail, HostError> {
+        if let Some(kind) = self.special_kind(path, true) {
+            return Err(HostError::new(path, HostErrorKind::NotRegularFile(kind)));
+        }
+        self.rootfs.read_tail(path, max_bytes)
     }
 
     fn stat(&self, path: &str) -> Result<FileMeta, HostError> {

@@ -65,6 +65,14 @@ pub struct User {
     pub client_key_data: Option<String>,
     #[serde(default)]
     pub token: Option<String>,
+    /// A file whose content is the bearer token (kubeconfig key `tokenFile`).
+    #[serde(default, rename = "tokenFile")]
+    pub token_file: Option<String>,
+    /// Whether the user runs a credential plugin, which node-doctor does not run.
+    #[serde(default)]
+    pub exec: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub auth_provider: Option<serde::de::IgnoredAny>,
 }
 
 impl std::fmt::Debug for User {
@@ -87,6 +95,9 @@ impl std::fmt::Debug for User {
             )
             .field("has_client_key_data", &self.client_key_data.is_some())
             .field("has_token", &self.token.is_some())
+            .field("token_file", &self.token_file)
+            .field("has_exec", &self.exec.is_some())
+            .field("has_auth_provider", &self.auth_provider.is_some())
             .finish()
     }
 }

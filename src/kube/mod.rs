@@ -9,7 +9,9 @@ pub mod kubelet_config;
 pub mod kubelet_flags;
 mod node_identity;
 pub mod node_status;
+pub mod objects;
 pub mod pem;
+pub mod pod_log;
 pub mod static_pod;
 
 pub use node_identity::{NODE_USER_PREFIX, NodeIdentity};

@@ -122,6 +122,15 @@ impl ResolveOverride {
         })
     }
 
+    /// Returns whether this entry applies to a URL with this host and port.
+    pub fn matches(&self, host: &str, port: u16) -> bool {
+        self.host.eq_ignore_ascii_case(host) && self.port == port
+    }
+
+    pub fn socket_address(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::new(self.address, self.port)
+    }
+
     /// Returns the address to connect to for `host:port`, when an override names it.
     pub fn lookup(overrides: &[ResolveOverride], host: &str, port: u16) -> Option<IpAddr> {
         overrides
@@ -171,5 +180,34 @@ mod tests {
             ResolveOverride::lookup(&[entry], "REGISTRY.example.test", 5000),
             Some("127.0.0.1".parse().unwrap())
         );
+    }
+}
+#[cfg(test)]
+mod resolve_override_tests {
+    use std::net::IpAddr;
+
+    use crate::net::ResolveOverride;
+
+    #[test]
+    fn parses_ipv4_entry() {
+        let entry = ResolveOverride::parse("cp.example.test:6443:127.0.0.1").unwrap();
+        assert_eq!(entry.host, "cp.example.test");
+        assert_eq!(entry.port, 6443);
+        assert_eq!(entry.socket_address().to_string(), "127.0.0.1:6443");
+        assert!(entry.matches("CP.example.test", 6443));
+        assert!(!entry.matches("cp.example.test", 443));
+    }
+
+    #[test]
+    fn parses_bracketed_ipv6() {
+        let entry = ResolveOverride::parse("cp.example.test:6443:[::1]").unwrap();
+        assert_eq!(entry.address, "::1".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn rejects_missing_address() {
+        let error = ResolveOverride::parse("cp.example.test:6443").unwrap_err();
+        assert!(error.contains("HOST:PORT:ADDRESS"), "{error}");
+        assert!(ResolveOverride::parse("cp.example.test:x:127.0.0.1").is_err());
     }
 }

@@ -85,6 +85,36 @@ impl TestCa {
     }
 }
 
+impl TestCa {
+    /// Issues a server certificate for `dns_names` with a fresh ECDSA P-256 key.
+    pub fn issue_server(
+        &self,
+        common_name: &str,
+        dns_names: &[&str],
+        not_before: &str,
+        not_after: &str,
+    ) -> Issued {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = name(common_name, &[]);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.subject_alt_names = dns_names
+            .iter()
+            .map(|dns| SanType::DnsName((*dns).try_into().unwrap()))
+            .collect();
+        params.not_before = time_of(not_before);
+        params.not_after = time_of(not_after);
+
+        let key = KeyPair::generate().unwrap();
+        let issuer = Issuer::from_ca_cert_pem(&self.cert_pem, &self.key).unwrap();
+        let certificate = params.signed_by(&key, &issuer).unwrap();
+        Issued {
+            cert_pem: certificate.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+}
+
 /// Issues a self-signed CA unrelated to the fixture, for "signed by another cluster" cases.
 pub fn foreign_ca(common_name: &str) -> TestCa {
     let key = KeyPair::generate().unwrap();
