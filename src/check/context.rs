@@ -1,3 +1,5 @@
+use std::any::Any;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,6 +47,8 @@ pub struct Context {
     pub node: NodeIdentity,
     pub options: CheckOptions,
     certificates: Mutex<Vec<CertificateExpiry>>,
+    /// Values several checks derive from the same files, computed once per run.
+    cache: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Context {
@@ -54,6 +58,7 @@ impl Context {
             node,
             options,
             certificates: Mutex::new(Vec::new()),
+            cache: Mutex::new(HashMap::new()),
         }
     }
 
@@ -72,6 +77,31 @@ impl Context {
         {
             certificates.push(entry);
         }
+    }
+
+    /// Returns the value stored under `key` for this run, computing it first if no check has.
+    /// Two checks asking at once may both compute it; the first stored value wins. A key names
+    /// its type, such as `static-pod:etcd`, so one key always holds one type.
+    pub fn cached<T: Send + Sync + 'static>(
+        &self,
+        key: &str,
+        compute: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        if let Some(value) = self.cache_get::<T>(key) {
+            return value;
+        }
+        let value: Arc<dyn Any + Send + Sync> = Arc::new(compute());
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let stored = cache.entry(key.to_string()).or_insert(value).clone();
+        drop(cache);
+        stored
+            .downcast::<T>()
+            .unwrap_or_else(|_| panic!("cache key {key} holds another type"))
+    }
+
+    fn cache_get<T: Send + Sync + 'static>(&self, key: &str) -> Option<Arc<T>> {
+        let cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(key).cloned()?.downcast::<T>().ok()
     }
 
     /// Returns the recorded certificates, sorted by path.

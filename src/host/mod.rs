@@ -10,6 +10,7 @@ mod command;
 mod error;
 mod fetch;
 mod http;
+mod kernel_root;
 mod live;
 mod meta;
 mod network;

@@ -313,6 +313,9 @@ impl Host for SnapshotHost {
     /// Lists rootfs/ merged with the `special` entries below `path`: a special file directly
     /// inside is listed with its type, and one deeper down lists its top folder as a directory.
     fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, HostError> {
+        if self.special.is_empty() || !self.may_name_special(path) {
+            return self.rootfs.read_dir(path);
+        }
         let resolved = self.resolve_for_special(path, true);
         let mut entries = match self.rootfs.read_dir(path) {
             Ok(entries) => entries,

@@ -92,6 +92,17 @@ impl StaticPod {
         StaticPod::parse(&path, component, &text)
     }
 
+    /// Reads a component's manifest once per run: the pki and control-plane-flags checks both
+    /// need it, and parsing YAML costs more than every other step of those checks.
+    pub fn read_cached(
+        context: &crate::check::Context,
+        component: &str,
+    ) -> std::sync::Arc<Result<StaticPod, ManifestError>> {
+        context.cached(&format!("static-pod:{component}"), || {
+            StaticPod::read(context.host.as_ref(), component)
+        })
+    }
+
     pub fn parse(path: &str, component: &str, text: &str) -> Result<StaticPod, ManifestError> {
         // Typed String fields keep `no`, `on` and `0755` as written; only untyped values would
         // turn into booleans or numbers.

@@ -46,14 +46,15 @@ impl Check for ControlPlaneFlags {
 
         let mut findings = Vec::new();
         for component in present {
-            let pod = match StaticPod::read(host, component) {
+            let cached = StaticPod::read_cached(context, component);
+            let pod = match cached.as_ref() {
                 Ok(pod) => pod,
                 Err(error) => {
-                    findings.extend(manifest_invalid(component, &error));
+                    findings.extend(manifest_invalid(component, error));
                     continue;
                 }
             };
-            findings.extend(check_pod(host, &pod));
+            findings.extend(check_pod(host, pod));
         }
         Outcome::Ran(findings)
     }

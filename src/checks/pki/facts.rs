@@ -31,9 +31,9 @@ pub struct Facts {
 impl Facts {
     pub fn gather(context: &Context) -> Facts {
         let host = context.host.as_ref();
-        let apiserver = read_manifest(host, "kube-apiserver");
-        let controller_manager = read_manifest(host, "kube-controller-manager");
-        let etcd = read_manifest(host, "etcd");
+        let apiserver = read_manifest(context, "kube-apiserver");
+        let controller_manager = read_manifest(context, "kube-controller-manager");
+        let etcd = read_manifest(context, "etcd");
         let config = KubeadmConfig::read(host);
         let etcd_mode = etcd_mode(host, etcd.is_some(), apiserver.as_ref(), &config);
 
@@ -71,12 +71,12 @@ impl Facts {
     }
 }
 
-fn read_manifest(host: &dyn Host, component: &str) -> Option<StaticPod> {
-    if !host.exists(&manifest_path(component)) {
+fn read_manifest(context: &Context, component: &str) -> Option<StaticPod> {
+    if !context.host.exists(&manifest_path(component)) {
         return None;
     }
-    match StaticPod::read(host, component) {
-        Ok(pod) => Some(pod),
+    match StaticPod::read_cached(context, component).as_ref() {
+        Ok(pod) => Some(pod.clone()),
         Err(error) => {
             // control-plane-flags reports the broken manifest.
             tracing::debug!(%error, "manifest not usable for the pki check");
