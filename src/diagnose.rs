@@ -30,15 +30,16 @@ pub fn run(options: &GlobalOptions, file: &str, confirm: bool) -> anyhow::Result
     let matched = checks::scan(std::slice::from_ref(&input), context.node_name());
     let mut selected: Vec<Arc<dyn Check>> = vec![Arc::new(LogSignatures::with_input(vec![input]))];
     if confirm {
-        let wanted: Vec<&str> = matched
+        let confirming: Vec<&str> = matched
             .iter()
             .flat_map(|m| m.signature.confirm.iter().copied())
             .collect();
-        let confirming = checks::builtin()
-            .into_iter()
-            .filter(|check| wanted.contains(&check.id()))
-            .collect();
-        selected.extend(select_checks(confirming, &[], &options.skip)?);
+        // --skip may name any check, confirming or not, so it is checked against all of them.
+        let all = select_checks(checks::builtin(), &[], &options.skip)?;
+        selected.extend(
+            all.into_iter()
+                .filter(|check| confirming.contains(&check.id())),
+        );
     }
     let ids: Vec<&str> = selected.iter().map(|check| check.id()).collect();
     tracing::info!(checks = ?ids, "diagnose checks selected");

@@ -313,7 +313,11 @@ impl<'a> Validator<'a> {
             Ok(regex) => Some(regex),
             Err(error) => {
                 // The regex crate's message spans lines with a caret under the problem.
-                let message = error.to_string().replace('\n', " ");
+                let message = error
+                    .to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 self.error(
                     value.referenced,
                     format!("invalid regular expression: {message}"),

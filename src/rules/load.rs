@@ -126,10 +126,15 @@ fn load_file(path: &Path) -> Result<Vec<LoadedCheck>, Vec<RuleError>> {
         Err(error) => {
             // The message is the first line only: serde-saphyr appends an excerpt of the
             // input, and the position is given separately.
-            let message = crate::kube::yaml_error_message(&error);
             let (line, column) = error
                 .location()
                 .map_or((1, 1), |at| (at.line(), at.column()));
+            let message = crate::kube::yaml_error_message(&error);
+            let prefix = format!("line {line} column {column}: ");
+            let message = message
+                .strip_prefix(&prefix)
+                .unwrap_or(&message)
+                .to_string();
             return Err(vec![RuleError {
                 file: shown,
                 line,

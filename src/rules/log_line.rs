@@ -49,7 +49,7 @@ pub fn line_time(text: &str) -> Option<String> {
 static BOOTSTRAP_TOKEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\b([a-z0-9]{6})\.[a-z0-9]{16}\b").expect("token pattern"));
 
-/// The longest line kept as evidence, in bytes.
+/// The maximum length of a line shown as evidence, in bytes.
 const MAX_SHOWN_LINE: usize = 2000;
 
 /// Returns a line fit to show: bootstrap token secrets replaced, lines with key material

@@ -9,7 +9,7 @@ use super::log_source::LogLines;
 use super::template::{self, Vars};
 use crate::check::Evidence;
 
-/// What one pattern matched across the logs searched.
+/// The matches of one pattern across the logs searched.
 #[derive(Clone, Debug, Default)]
 pub struct MatchSummary {
     pub count: usize,

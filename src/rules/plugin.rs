@@ -27,7 +27,7 @@ pub const MAX_PLUGIN_OUTPUT: u64 = 1024 * 1024;
 /// How many standard error lines of one run are logged; later ones are counted only.
 const MAX_STDERR_LINES: usize = 50;
 
-/// The longest message kept from the first stdout line, in bytes.
+/// The maximum length of the message taken from the first stdout line, in bytes.
 const MAX_MESSAGE: usize = 1024;
 
 /// How long to wait for the output pipes to close after the plugin exited. A grandchild that
@@ -279,7 +279,7 @@ struct PluginFinding {
 fn json_outcome(run: &PluginRun, codes: &[Code]) -> RuleOutcome {
     if run.truncated {
         return RuleOutcome::Error(format!(
-            "plugin output is over {MAX_PLUGIN_OUTPUT} bytes, the most node-doctor reads"
+            "plugin output is over {MAX_PLUGIN_OUTPUT} bytes, the maximum node-doctor reads"
         ));
     }
     if !matches!(run.code, Some(0 | 1)) {

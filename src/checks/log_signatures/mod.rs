@@ -21,7 +21,7 @@ pub struct LogSignatures {
 }
 
 impl LogSignatures {
-    /// A check that searches saved output, for `node-doctor diagnose`.
+    /// Creates a check that searches saved output, for `node-doctor diagnose`.
     pub fn with_input(input: Vec<LogLines>) -> LogSignatures {
         LogSignatures { input: Some(input) }
     }
@@ -36,7 +36,7 @@ impl Check for LogSignatures {
         "known error lines in the kubelet and runtime journals and kube-system pod logs, each mapped to the code of the check it points at"
     }
 
-    /// Its own codes and the other checks' codes that signatures map to.
+    /// Returns its own codes and the other checks' codes that signatures map to.
     fn codes(&self) -> Vec<Code> {
         let mut codes: Vec<Code> = Code::of_check(self.id()).collect();
         for signature in SIGNATURES {

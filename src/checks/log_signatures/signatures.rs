@@ -2,9 +2,9 @@
 //! kubelet's journal and static pod logs, each mapped to the code of the check that looks at
 //! the cause, so a log line and that check report the same code.
 //!
-//! The set is compiled in rather than shipped as YAML so that each code is a catalog entry the
-//! compiler checks, fixes can be computed from captures (the registry of an image), and
-//! `node-doctor diagnose` works on a laptop where no checks.d folder is installed.
+//! The set is compiled in rather than shipped as YAML. Each code is then a catalog entry that
+//! the compiler checks, and fixes can be computed from captures (the registry of an image).
+//! `node-doctor diagnose` also works on a laptop where no checks.d folder is installed.
 //!
 //! Patterns are matched in order and a line counts for the first signature it matches, so the
 //! API server's "Unable to authenticate" line is not also read as a client-side certificate
@@ -45,8 +45,8 @@ fn default_to(vars: &mut Vars, name: &str, fallback: &str) {
 
 fn image_registry(vars: &mut Vars) {
     let image = vars.get("image").cloned().unwrap_or_default();
-    // The first path part names a registry when it has a dot, a colon or is localhost, as
-    // container image references define it; otherwise the image is on Docker Hub.
+    // Container image references name a registry in their first path part only when it has a
+    // dot or a colon or is localhost. Otherwise the image is on Docker Hub.
     let registry = match image.split_once('/') {
         Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => first,
         _ => "docker.io",
@@ -289,7 +289,7 @@ pub const SIGNATURES: &[Signature] = &[
         code: Code::LogSignaturesCaHashNotPinned,
         confirm: &[],
         summary: "kubeadm join: the cluster CA's hash {{hashes}} is not among the pinned hashes",
-        details: "The CA in the cluster-info ConfigMap has public key hash {{hashes}}, and the join was given other --discovery-token-ca-cert-hash values. When that hash is in your list but not first, kubeadm 1.21 compared only the first entry (kubeadm issue 2471).",
+        details: "The CA in the cluster-info ConfigMap has public key hash {{hashes}}, and the join was given other --discovery-token-ca-cert-hash values. When that hash is in your list but not first, kubeadm 1.21 compared only the first entry.",
         fix: "Join with the hash of the cluster's current CA, listed first",
         steps: &[
             "On a control-plane node, print the CA hash with the openssl command below, or print a whole join command with `kubeadm token create --print-join-command`.",
