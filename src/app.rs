@@ -2,24 +2,32 @@
 //! checks and prints the report. Returns the exit status; `main` only prints errors.
 
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, anyhow, bail};
 use clap::CommandFactory;
 
 use crate::check::{self, Check, CheckOptions, Code, Context, RunnerOptions};
 use crate::checks;
-use crate::cli::{Cli, Command, GlobalOptions, OutputFormat};
+use crate::cli::{ChecksCommand, Cli, Command, GlobalOptions, OutputFormat};
 use crate::host::{Host, LiveHost, NetworkSettings, SnapshotHost};
 use crate::kube::{KUBELET_KUBECONFIG, NodeIdentity, kubelet_flags::KubeletFlags};
 use crate::report::{self, Report, TextStyle};
+use crate::rules::{self, DEFAULT_CHECKS_DIRS};
 
 pub fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command.unwrap_or(Command::Check) {
         Command::Check => run_check(&cli.global),
-        Command::List => print(&list_checks(&checks::builtin())),
-        Command::Explain { code } => print(&explain(&code)?),
+        Command::List => print(&list_checks(&all_checks(&cli.global)?)),
+        Command::Explain { code } => print(&explain(&code, &all_checks(&cli.global)?)?),
+        Command::Diagnose { file, no_confirm } => {
+            crate::diagnose::run(&cli.global, &file, !no_confirm)
+        }
+        Command::Checks {
+            command: ChecksCommand::Validate { dir },
+        } => validate_checks(&cli.global, dir.as_deref()),
         Command::Certs => {
             let context = build_context(&cli.global)?;
             print(&crate::certs::render(&context, cli.global.output)?)
@@ -44,7 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 
 fn run_check(options: &GlobalOptions) -> anyhow::Result<u8> {
     let started = Instant::now();
-    let selected = select_checks(checks::builtin(), &options.only, &options.skip)?;
+    let selected = select_checks(all_checks(options)?, &options.only, &options.skip)?;
     let context = Arc::new(build_context(options)?);
     tracing::info!(
         node = context.node_name(),
@@ -53,6 +61,16 @@ fn run_check(options: &GlobalOptions) -> anyhow::Result<u8> {
     );
 
     let results = check::run_checks(selected, Arc::clone(&context), &RunnerOptions::default());
+    print_report(options, &context, results, started)
+}
+
+/// Renders the results in the chosen format, prints them and returns the exit status.
+pub fn print_report(
+    options: &GlobalOptions,
+    context: &Context,
+    results: Vec<check::CheckResult>,
+    started: Instant,
+) -> anyhow::Result<u8> {
     let report = Report {
         node: context.node.name.clone(),
         source: context.host.source(),
@@ -133,11 +151,81 @@ pub fn select_checks(
         .collect())
 }
 
+/// Returns the folders of declarative checks: the default ones, then --checks-dir.
+fn checks_dirs(options: &GlobalOptions) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = DEFAULT_CHECKS_DIRS.iter().map(PathBuf::from).collect();
+    dirs.extend(options.checks_dir.iter().cloned());
+    dirs
+}
+
+/// Returns the built-in checks followed by the declarative checks of every checks folder.
+/// An invalid checks file stops the run, with every error and its position.
+pub fn all_checks(options: &GlobalOptions) -> anyhow::Result<Vec<Arc<dyn Check>>> {
+    let mut all = checks::builtin();
+    let reserved: Vec<&str> = all.iter().map(|check| check.id()).collect();
+    let files = rules::checks_files(&checks_dirs(options)).map_err(|error| anyhow!("{error}"))?;
+    match rules::load(&files, &reserved) {
+        Ok(loaded) => {
+            tracing::debug!(
+                files = loaded.files,
+                checks = loaded.checks.len(),
+                "declarative checks loaded"
+            );
+            all.extend(
+                loaded
+                    .checks
+                    .into_iter()
+                    .map(|check| Arc::new(check) as Arc<dyn Check>),
+            );
+            Ok(all)
+        }
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            bail!(
+                "invalid checks files (run `node-doctor checks validate`):\n{}",
+                lines.join("\n")
+            )
+        }
+    }
+}
+
+fn validate_checks(options: &GlobalOptions, target: Option<&Path>) -> anyhow::Result<u8> {
+    let files = match target {
+        Some(path) if path.is_file() => vec![path.to_path_buf()],
+        Some(path) if path.is_dir() => {
+            rules::checks_files(&[path.to_path_buf()]).map_err(|error| anyhow!("{error}"))?
+        }
+        Some(path) => bail!("{}: no such file or folder", path.display()),
+        None => rules::checks_files(&checks_dirs(options)).map_err(|error| anyhow!("{error}"))?,
+    };
+    let builtin = checks::builtin();
+    let reserved: Vec<&str> = builtin.iter().map(|check| check.id()).collect();
+    match rules::load(&files, &reserved) {
+        Ok(loaded) => {
+            print(&format!(
+                "{} checks in {} files are valid\n",
+                loaded.checks.len(),
+                loaded.files
+            ))?;
+            Ok(report::EXIT_OK)
+        }
+        Err(errors) => {
+            let mut out = String::new();
+            for error in &errors {
+                out.push_str(&format!("{error}\n"));
+            }
+            out.push_str(&format!("{} errors\n", errors.len()));
+            print(&out)?;
+            Ok(report::EXIT_PROBLEM)
+        }
+    }
+}
+
 fn list_checks(all: &[Arc<dyn Check>]) -> String {
     let mut out = String::new();
     for check in all {
         out.push_str(&format!("{}: {}\n", check.id(), check.title()));
-        for code in Code::of_check(check.id()) {
+        for code in check.codes() {
             out.push_str(&format!(
                 "  {:<48} {}\n",
                 code.as_str(),
@@ -148,8 +236,13 @@ fn list_checks(all: &[Arc<dyn Check>]) -> String {
     out
 }
 
-fn explain(code: &str) -> anyhow::Result<String> {
-    let Some(found) = Code::find(code) else {
+fn explain(code: &str, all: &[Arc<dyn Check>]) -> anyhow::Result<String> {
+    let declared = || {
+        all.iter()
+            .flat_map(|check| check.codes())
+            .find(|c| c.as_str() == code)
+    };
+    let Some(found) = Code::find(code).or_else(declared) else {
         bail!("unknown finding code {code:?}; run `node-doctor list` to see every code");
     };
     Ok(format!(
@@ -162,7 +255,7 @@ fn explain(code: &str) -> anyhow::Result<String> {
 }
 
 /// Writes to stdout. A closed pipe (`node-doctor | head`) is not an error.
-fn print(text: &str) -> anyhow::Result<u8> {
+pub fn print(text: &str) -> anyhow::Result<u8> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

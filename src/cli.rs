@@ -41,6 +41,22 @@ pub enum Command {
     /// Print certificate expiry as `kubeadm certs check-expiration` does, with the kubelet's
     /// client certificate added.
     Certs,
+    /// Read saved output (a `kubeadm join` log, a journal excerpt, `kubectl describe` events),
+    /// print the known errors in it with their fixes, and run the checks that can confirm
+    /// each cause on this node (or on --snapshot).
+    Diagnose {
+        /// The file to read, or - for standard input. Only its last 4 MiB are read.
+        #[arg(default_value = "-", value_name = "FILE|-")]
+        file: String,
+        /// Do not run the checks that confirm a matched error on the node.
+        #[arg(long)]
+        no_confirm: bool,
+    },
+    /// Work with declarative checks (YAML files in checks.d folders).
+    Checks {
+        #[command(subcommand)]
+        command: ChecksCommand,
+    },
     /// Print a shell completion script to standard output.
     Completions {
         /// The shell to generate the script for.
@@ -49,6 +65,18 @@ pub enum Command {
     },
     /// Print the man page (roff) to standard output.
     Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChecksCommand {
+    /// Validate checks files and print each error with its file, line and column. Exits 1 when
+    /// there is an error.
+    Validate {
+        /// A folder or file to validate. Without it, the folders every run reads are validated:
+        /// /usr/share/node-doctor/checks.d, /etc/node-doctor/checks.d and --checks-dir.
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -124,6 +152,12 @@ pub struct GlobalOptions {
     /// cp.example.test is accepted from 127.0.0.1 with --resolve cp.example.test:6443:127.0.0.1.
     #[arg(long, global = true, value_name = "HOST:PORT:ADDRESS", value_parser = crate::net::ResolveOverride::parse)]
     pub resolve: Vec<crate::net::ResolveOverride>,
+
+    /// Read declarative checks from the YAML files in this folder too (repeatable), after
+    /// /usr/share/node-doctor/checks.d and /etc/node-doctor/checks.d. These folders are read on
+    /// the machine node-doctor runs on, not under --root.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub checks_dir: Vec<PathBuf>,
 
     /// Log to standard error: -v for progress, -vv for debugging, -vvv for tracing.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

@@ -42,6 +42,7 @@ fn result(id: &'static str, status: CheckStatus, findings: Vec<Finding>) -> Chec
         duration: Duration::from_millis(2),
         reason,
         findings,
+        codes: Code::of_check(id).collect(),
     }
 }
 
@@ -634,6 +635,7 @@ fn text_escapes_control_characters() {
                 duration: Duration::from_millis(1),
                 reason: None,
                 findings: vec![finding],
+                codes: Code::of_check("kubelet-client-cert").collect(),
             },
             CheckResult {
                 id: "cert-expiry",
@@ -641,6 +643,7 @@ fn text_escapes_control_characters() {
                 duration: Duration::from_millis(1),
                 reason: Some(format!("reason {injected}")),
                 findings: Vec::new(),
+                codes: Code::of_check("cert-expiry").collect(),
             },
         ],
         certificates: Vec::new(),

@@ -8,27 +8,48 @@ use serde::{Serialize, Serializer};
 
 use super::Severity;
 
+/// A finding code declared in a checks.d YAML file. The loader leaks one per code, because
+/// codes live as long as the process and [`Code`] must stay `Copy`.
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DeclaredCode {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub description: &'static str,
+}
+
 macro_rules! codes {
     ($( $variant:ident => $code:literal, $severity:ident, $description:literal; )*) => {
         /// A finding code. See the module documentation for the stability rules.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Code {
             $( $variant, )*
+            /// A code that a declarative check in a checks.d YAML file declares.
+            Declared(&'static DeclaredCode),
         }
 
         impl Code {
+            /// The compiled catalog. Declared codes are not in it.
             pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
 
             pub fn as_str(self) -> &'static str {
-                match self { $( Code::$variant => $code, )* }
+                match self {
+                    $( Code::$variant => $code, )*
+                    Code::Declared(declared) => declared.code,
+                }
             }
 
             pub fn default_severity(self) -> Severity {
-                match self { $( Code::$variant => Severity::$severity, )* }
+                match self {
+                    $( Code::$variant => Severity::$severity, )*
+                    Code::Declared(declared) => declared.severity,
+                }
             }
 
             pub fn description(self) -> &'static str {
-                match self { $( Code::$variant => $description, )* }
+                match self {
+                    $( Code::$variant => $description, )*
+                    Code::Declared(declared) => declared.description,
+                }
             }
         }
     };
@@ -314,6 +335,32 @@ codes! {
         "kube-proxy tolerates node.cloudprovider.kubernetes.io/uninitialized (kubeadm's DaemonSet \
          tolerates every taint) while the kubelet uses an external cloud provider, so on a new \
          node it can start before the cloud controller manager sets the node IP.";
+
+    LogSignaturesImagePullUnauthorized => "log-signatures/image-pull-unauthorized", Critical,
+        "The kubelet or the container runtime logged that a registry refused an image pull as \
+         unauthorized (401, \"pull access denied\", \"no basic auth credentials\"). The pod has \
+         no imagePullSecret with credentials for that registry, so it stays in ImagePullBackOff.";
+    LogSignaturesBootstrapTokenInvalid => "log-signatures/bootstrap-token-invalid", Critical,
+        "kubeadm join logged that its bootstrap token is invalid for the cluster or has expired \
+         (tokens last 24 hours by default). Discovery retries forever, and at the default \
+         verbosity join seems to hang after the preflight checks.";
+    LogSignaturesCaHashNotPinned => "log-signatures/ca-hash-not-pinned", Critical,
+        "kubeadm join logged that the CA in the cluster-info ConfigMap matches none of the \
+         --discovery-token-ca-cert-hash values, so it does not trust the API server. The hash \
+         is stale or from another cluster, or, with kubeadm 1.21, the matching hash was not the \
+         first entry of caCertHashes.";
+    LogSignaturesNodeNotFound => "log-signatures/node-not-found", Warning,
+        "A component logged that the API server has no Node object with this node's name. \
+         The kubelet has not registered the node (yet), registered it under another name, or \
+         the Node was deleted. Brief messages during the first start are normal.";
+    LogSignaturesDiscoveryCaUntrusted => "log-signatures/discovery-ca-untrusted", Critical,
+        "kubeadm join logged that the API server's certificate is signed by an unknown \
+         authority while it fetched cluster-info: the serving certificate was not issued by \
+         the CA the join trusts, so the control plane's CA files are out of step.";
+    LogSignaturesServerCertTimeInvalid => "log-signatures/server-cert-time-invalid", Critical,
+        "A client on this node (kubeadm join, the kubelet) rejected a server certificate as \
+         expired or not yet valid. On a new cluster this means the clocks differ, and otherwise \
+         the server's certificate has expired.";
 }
 
 impl Code {

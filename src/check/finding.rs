@@ -1,4 +1,4 @@
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Code, Severity};
 
@@ -24,7 +24,8 @@ pub struct Evidence {
 }
 
 /// How to fix a finding, with this node's names, paths and addresses filled in.
-#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
 pub struct Fix {
     pub summary: String,
     pub steps: Vec<String>,

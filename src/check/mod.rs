@@ -6,7 +6,7 @@ mod finding;
 mod runner;
 mod severity;
 
-pub use codes::Code;
+pub use codes::{Code, DeclaredCode};
 pub use context::{CertificateExpiry, CheckOptions, Context};
 pub use finding::{Evidence, Finding, Fix};
 pub use runner::{CheckResult, CheckStatus, RunnerOptions, run_checks};
@@ -24,6 +24,12 @@ pub trait Check: Send + Sync {
     fn title(&self) -> &'static str;
 
     fn run(&self, context: &Context) -> Outcome;
+
+    /// Every code the check can report, for `node-doctor list` and the metrics, which give each
+    /// a series. The default is the catalog's codes under the check's id.
+    fn codes(&self) -> Vec<Code> {
+        Code::of_check(self.id()).collect()
+    }
 }
 
 /// What a check concluded.
@@ -35,4 +41,7 @@ pub enum Outcome {
     Skipped(String),
     /// The check could not decide, for the given reason.
     Error(String),
+    /// Part of the check ran and found these problems, but another part could not decide, for
+    /// the given reason. The check's status is `error` and the findings are still reported.
+    Incomplete(Vec<Finding>, String),
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::{Check, Context, Finding, Outcome};
+use super::{Check, Code, Context, Finding, Outcome};
 
 #[derive(Clone, Debug)]
 pub struct RunnerOptions {
@@ -63,22 +63,32 @@ pub struct CheckResult {
     pub duration: Duration,
     pub reason: Option<String>,
     pub findings: Vec<Finding>,
+    /// Every code the check can report, as [`Check::codes`] lists them.
+    pub codes: Vec<Code>,
 }
 
 impl CheckResult {
-    fn from_outcome(id: &'static str, outcome: Outcome, duration: Duration) -> CheckResult {
-        let (status, reason, findings) = match outcome {
+    fn from_outcome(check: &dyn Check, outcome: Outcome, duration: Duration) -> CheckResult {
+        let id = check.id();
+        let (status, reason, mut findings) = match outcome {
             Outcome::Ran(findings) if findings.is_empty() => (CheckStatus::Passed, None, findings),
             Outcome::Ran(findings) => (CheckStatus::Failed, None, findings),
             Outcome::Skipped(reason) => (CheckStatus::Skipped, Some(reason), Vec::new()),
             Outcome::Error(reason) => (CheckStatus::Error, Some(reason), Vec::new()),
+            Outcome::Incomplete(findings, reason) => (CheckStatus::Error, Some(reason), findings),
         };
+        // A finding belongs to the check that reported it, even when its code is another
+        // check's: log-signatures reports kubelet-client-cert/expired from a log line.
+        for finding in &mut findings {
+            finding.check = id;
+        }
         CheckResult {
             id,
             status,
             duration,
             reason,
             findings,
+            codes: check.codes(),
         }
     }
 }
@@ -113,7 +123,7 @@ pub fn run_checks(
                     Outcome::Error(format!("cannot start a thread for the check: {error}"));
                 let _ = sender.send((
                     index,
-                    CheckResult::from_outcome(id, outcome, Duration::ZERO),
+                    CheckResult::from_outcome(check.as_ref(), outcome, Duration::ZERO),
                 ));
                 None
             }
@@ -142,7 +152,9 @@ pub fn run_checks(
     checks
         .iter()
         .zip(results)
-        .map(|(check, result)| result.unwrap_or_else(|| timed_out(check.id(), options.deadline)))
+        .map(|(check, result)| {
+            result.unwrap_or_else(|| timed_out(check.as_ref(), options.deadline))
+        })
         .collect()
 }
 
@@ -161,13 +173,13 @@ fn run_one(check: &dyn Check, context: &Context) -> CheckResult {
 
     let duration = started.elapsed();
     tracing::debug!(check = check.id(), ?duration, "check finished");
-    CheckResult::from_outcome(check.id(), outcome, duration)
+    CheckResult::from_outcome(check, outcome, duration)
 }
 
-fn timed_out(id: &'static str, deadline: Duration) -> CheckResult {
-    tracing::error!(check = id, ?deadline, "check timed out");
+fn timed_out(check: &dyn Check, deadline: Duration) -> CheckResult {
+    tracing::error!(check = check.id(), ?deadline, "check timed out");
     let reason = format!("timed out after {:.1}s", deadline.as_secs_f64());
-    CheckResult::from_outcome(id, Outcome::Error(reason), deadline)
+    CheckResult::from_outcome(check, Outcome::Error(reason), deadline)
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {

@@ -9,6 +9,7 @@ mod control_plane_flags;
 mod join_preflight;
 mod kube_proxy_cloud_init;
 mod kubelet_client_cert;
+mod log_signatures;
 mod mount_propagation;
 mod node_ip;
 mod pki;
@@ -19,6 +20,7 @@ pub use control_plane_flags::ControlPlaneFlags;
 pub use join_preflight::JoinPreflight;
 pub use kube_proxy_cloud_init::KubeProxyCloudInit;
 pub use kubelet_client_cert::KubeletClientCert;
+pub use log_signatures::{LogSignatures, SIGNATURES, Signature, scan};
 pub use mount_propagation::MountPropagation;
 pub use node_ip::NodeIp;
 pub use pki::Pki;
@@ -36,5 +38,6 @@ pub fn builtin() -> Vec<Arc<dyn Check>> {
         Arc::new(ControlPlaneFlags),
         Arc::new(RegistryCa),
         Arc::new(KubeProxyCloudInit),
+        Arc::new(LogSignatures::default()),
     ]
 }

@@ -101,6 +101,10 @@ impl Host for LiveHost {
         None
     }
 
+    fn live_root(&self) -> Option<&std::path::Path> {
+        Some(self.rootfs.root())
+    }
+
     fn read_file(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, HostError> {
         self.rootfs.read_file(path, max_bytes)
     }

@@ -107,6 +107,12 @@ pub trait Host: Send + Sync {
         ))
     }
 
+    /// Returns the directory a live host's file system is read under (`--root`), or `None`
+    /// for a snapshot.
+    fn live_root(&self) -> Option<&std::path::Path> {
+        None
+    }
+
     /// Reads a file as UTF-8 text, replacing invalid sequences.
     fn read_text(&self, path: &str, max_bytes: u64) -> Result<String, HostError> {
         let bytes = self.read_file(path, max_bytes)?;

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use crate::check::{CertificateExpiry, CheckStatus, Code};
+use crate::check::{CertificateExpiry, CheckStatus};
 
 pub fn render_prometheus(report: &Report) -> String {
     let mut out = String::new();
@@ -67,7 +67,7 @@ fn write_findings(out: &mut String, report: &Report) {
         if !matches!(result.status, CheckStatus::Passed | CheckStatus::Failed) {
             continue;
         }
-        for code in Code::of_check(result.id) {
+        for &code in &result.codes {
             let active = result
                 .findings
                 .iter()
