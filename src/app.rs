@@ -144,11 +144,15 @@ pub fn select_checks(
             bail!("unknown check {id:?}; known checks: {}", known.join(", "));
         }
     }
-    Ok(all
+    let selected: Vec<Arc<dyn Check>> = all
         .into_iter()
         .filter(|check| only.is_empty() || only.iter().any(|id| id == check.id()))
         .filter(|check| !skip.iter().any(|id| id == check.id()))
-        .collect())
+        .collect();
+    if selected.is_empty() {
+        bail!("no check left to run: --skip removes every check that --only selects");
+    }
+    Ok(selected)
 }
 
 /// Returns the folders of declarative checks: the default ones, then --checks-dir.

@@ -164,3 +164,15 @@ fn logs_have_no_colour_off_terminal() {
         "stderr is a pipe but the log has ANSI escapes: {stderr:?}"
     );
 }
+
+#[test]
+fn only_and_skip_same_check_exits_2() {
+    let output = support::node_doctor()
+        .args(["check", "--only", "pki", "--skip", "pki", "--snapshot"])
+        .arg(support::kubeadm_real())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no check left to run"), "{stderr}");
+}

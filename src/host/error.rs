@@ -20,6 +20,9 @@ pub enum HostErrorKind {
         max: u64,
     },
     SymlinkLoop,
+    /// The file exists but this process may not read it, which means node-doctor does not run
+    /// as root: the kubelet's and the control plane's files are readable by root only.
+    PermissionDenied,
     /// The snapshot does not contain this part, or the command is not available on this host.
     Unavailable(String),
     CommandFailed(String),
@@ -45,6 +48,7 @@ impl HostError {
     pub fn io(path: impl Into<String>, error: io::Error) -> HostError {
         let kind = match error.kind() {
             io::ErrorKind::NotFound => HostErrorKind::NotFound,
+            io::ErrorKind::PermissionDenied => HostErrorKind::PermissionDenied,
             _ if error.raw_os_error() == Some(nix::libc::ELOOP) => HostErrorKind::SymlinkLoop,
             _ => HostErrorKind::Io(error),
         };
@@ -82,11 +86,32 @@ impl fmt::Display for HostErrorKind {
                 )
             }
             HostErrorKind::SymlinkLoop => write!(f, "too many levels of symbolic links"),
+            HostErrorKind::PermissionDenied => {
+                write!(f, "permission denied; run node-doctor as root to read it")
+            }
             HostErrorKind::Unavailable(why) => write!(f, "not available: {why}"),
             HostErrorKind::CommandFailed(why) => write!(f, "command failed: {why}"),
             HostErrorKind::RequestFailed(why) => write!(f, "request failed: {why}"),
             HostErrorKind::HttpStatus { why, .. } => write!(f, "request failed: {why}"),
             HostErrorKind::Io(error) => write!(f, "{error}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permission_denied_says_run_as_root() {
+        let error = HostError::io(
+            "/etc/kubernetes/pki/ca.key",
+            io::Error::from(io::ErrorKind::PermissionDenied),
+        );
+        assert!(matches!(error.kind, HostErrorKind::PermissionDenied));
+        assert_eq!(
+            error.to_string(),
+            "/etc/kubernetes/pki/ca.key: permission denied; run node-doctor as root to read it"
+        );
     }
 }
