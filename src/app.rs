@@ -15,8 +15,11 @@ use crate::host::{Host, LiveHost, NetworkSettings, SnapshotHost};
 use crate::kube::{KUBELET_KUBECONFIG, NodeIdentity, kubelet_flags::KubeletFlags};
 use crate::report::{self, Report, TextStyle};
 
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
+/// Runs the command. `matches` are the parsed arguments `cli` came from; the agent reads
+/// which options were given on the command line from them.
+pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
     match cli.command.unwrap_or(Command::Check) {
+        Command::Agent(args) => crate::agent::run(&cli.global, &args, matches),
         Command::Check => run_check(&cli.global),
         Command::List => print(&list_checks(&checks::builtin())),
         Command::Explain { code } => print(&explain(&code)?),
@@ -43,6 +46,29 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn run_check(options: &GlobalOptions) -> anyhow::Result<u8> {
+    let (_context, report) = produce_report(options)?;
+    if options.output == OutputFormat::Npd {
+        let (line, status) = report::render_npd(&report, options.fail_on);
+        print(&line)?;
+        return Ok(status);
+    }
+
+    let rendered = match options.output {
+        OutputFormat::Npd => unreachable!("handled above"),
+        OutputFormat::Json => report::render_json(&report),
+        OutputFormat::Prometheus => report::render_prometheus(&report),
+        OutputFormat::Text => {
+            let style = TextStyle::detect(std::io::stdout().is_terminal());
+            report::render_text(&report, style)
+        }
+    };
+    print(&rendered)?;
+    Ok(report::exit_status(&report, options.fail_on))
+}
+
+/// Selects the checks, opens the host and runs the checks once. Returns the context too, so
+/// a caller can reach the host and node the report is about.
+pub fn produce_report(options: &GlobalOptions) -> anyhow::Result<(Arc<Context>, Report)> {
     let started = Instant::now();
     let selected = select_checks(checks::builtin(), &options.only, &options.skip)?;
     let context = Arc::new(build_context(options)?);
@@ -62,17 +88,7 @@ fn run_check(options: &GlobalOptions) -> anyhow::Result<u8> {
         certificates: context.certificates(),
     };
     tracing::info!(duration = ?report.duration, "run finished");
-
-    let rendered = match options.output {
-        OutputFormat::Json => report::render_json(&report),
-        OutputFormat::Prometheus => report::render_prometheus(&report),
-        OutputFormat::Text => {
-            let style = TextStyle::detect(std::io::stdout().is_terminal());
-            report::render_text(&report, style)
-        }
-    };
-    print(&rendered)?;
-    Ok(report::exit_status(&report, options.fail_on))
+    Ok((context, report))
 }
 
 /// Opens the host the options name and works out the node's identity.
@@ -83,14 +99,9 @@ pub fn build_context(options: &GlobalOptions) -> anyhow::Result<Context> {
             if !options.root.is_dir() {
                 bail!("--root {}: not a directory", options.root.display());
             }
-            let network = NetworkSettings {
-                offline: options.offline,
-                api_server: options.api_server.clone(),
-                kubeconfig: options.kubeconfig.clone(),
-                resolve: options.resolve.clone(),
-                metadata_url: options.metadata_url.clone(),
-            };
-            Arc::new(LiveHost::new(&options.root, options.now).with_network(network))
+            Arc::new(
+                LiveHost::new(&options.root, options.now).with_network(network_settings(options)),
+            )
         }
     };
 
@@ -109,6 +120,17 @@ pub fn build_context(options: &GlobalOptions) -> anyhow::Result<Context> {
         resolve: options.resolve.clone(),
     };
     Ok(Context::new(host, node, check_options))
+}
+
+/// Returns the network options for the live host and the API client.
+pub fn network_settings(options: &GlobalOptions) -> NetworkSettings {
+    NetworkSettings {
+        offline: options.offline,
+        api_server: options.api_server.clone(),
+        kubeconfig: options.kubeconfig.clone(),
+        resolve: options.resolve.clone(),
+        metadata_url: options.metadata_url.clone(),
+    }
 }
 
 /// Applies --only and --skip, rejecting ids that name no check.
