@@ -25,7 +25,7 @@ fn finding_value(metrics: &str, code: &str) -> Option<f64> {
         .map(|sample| sample.value)
 }
 
-/// A writable copy of the kubeadm-real snapshot.
+/// Copies the kubeadm-real snapshot into `dir` and returns the copy's path.
 fn snapshot_copy(dir: &Path) -> PathBuf {
     let snapshot = dir.join("snapshot");
     copy_dir(&kubeadm_real(), &snapshot);

@@ -2,7 +2,7 @@
 //! the host read-only and tolerates every taint, the RBAC grants only what the agent uses,
 //! the Prometheus rules pass promtool, and the node-problem-detector config covers every check.
 //!
-//! NOTE: `kubectl apply --dry-run=client` still asks an API server for discovery, so the
+//! NOTE: `kubectl apply --dry-run=client` still sends discovery requests to an API server, so the
 //! manifests are checked here by their structure instead.
 
 use std::fs;

@@ -7,8 +7,8 @@ use std::process::Command;
 
 const INSTALLED_BINARY: &str = "/usr/bin/node-doctor";
 
-/// The highest exposure score accepted, as systemd-analyze prints it (0.0 to 10.0; "OK" is
-/// below 2.1 in systemd 252).
+/// The highest exposure score accepted, on systemd-analyze's scale of 0.0 to 10.0. systemd
+/// 252 labels the current 2.0 "OK".
 const MAX_EXPOSURE: f64 = 2.0;
 
 fn repo_file(relative: &str) -> PathBuf {

@@ -18,7 +18,7 @@ use crate::cli::{AgentArgs, GlobalOptions, LogFormat};
 use crate::duration::parse_duration;
 use crate::net::{RegistryAddress, ResolveOverride};
 
-/// Where the agent looks for its configuration when `--config` is not given.
+/// The configuration file read when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "/etc/node-doctor/config.yaml";
 
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);

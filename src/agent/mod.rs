@@ -62,7 +62,7 @@ struct Signals {
     interrupt: Signal,
 }
 
-/// What ended a wait.
+/// The event that ended a wait.
 enum Wake {
     Timer,
     Reload,

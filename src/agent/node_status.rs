@@ -5,7 +5,7 @@
 //! check has critical or warning findings, with their codes in the reason and message, and
 //! `False` when it has none. A check that was skipped or ended with status `error` leaves its
 //! condition as it was. The status is patched only when a condition's status, reason or
-//! message changed since the last patch; the first run compares with the conditions the Node
+//! message changed since the last patch. The first run compares with the conditions the Node
 //! already has, so a restart of the agent sends nothing when nothing changed. Each critical
 //! finding that appears creates one Event on the Node in the `default` namespace, where the
 //! kubelet and node-problem-detector put node events too.
@@ -23,7 +23,7 @@ use crate::report::{Report, format_rfc3339};
 /// Cap on the Node and on the responses read.
 const MAX_RESPONSE: u64 = 4 * 1024 * 1024;
 
-/// Longest condition or event message sent, in characters.
+/// Maximum length of a condition or event message, in characters.
 const MAX_MESSAGE_CHARS: usize = 1024;
 
 /// The namespace node Events are created in.

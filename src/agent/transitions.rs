@@ -1,4 +1,4 @@
-//! Which findings appeared, changed severity or cleared between two runs.
+//! Finding changes between two runs: codes that appeared, changed severity or cleared.
 //!
 //! A finding is keyed by its code, so two certificates expiring at once are one active code.
 //! The codes of a check that was skipped or ended with status `error` are unknown for that

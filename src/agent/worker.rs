@@ -15,7 +15,7 @@ use crate::kube::KUBELET_KUBECONFIG;
 use crate::kube::kubelet_flags::KubeletFlags;
 use crate::report::{self, AgentTotals, Report};
 
-/// What a run publishes on /metrics and /findings.
+/// The texts a run publishes on /metrics and /findings.
 pub struct RunOutput {
     pub metrics: String,
     pub findings: String,

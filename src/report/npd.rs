@@ -8,7 +8,7 @@
 use super::{EXIT_OK, EXIT_PROBLEM, EXIT_UNKNOWN, Report};
 use crate::check::{CheckStatus, Severity};
 
-/// The longest line printed, in characters. It matches node-problem-detector's default
+/// Maximum length of the printed line, in characters. It matches node-problem-detector's default
 /// `max_output_length`.
 pub const MAX_LINE: usize = 80;
 
