@@ -17,8 +17,11 @@ use crate::kube::{KUBELET_KUBECONFIG, NodeIdentity, kubelet_flags::KubeletFlags}
 use crate::report::{self, Report, TextStyle};
 use crate::rules::{self, DEFAULT_CHECKS_DIRS};
 
-pub fn run(cli: Cli) -> anyhow::Result<u8> {
+/// Runs the command. `matches` are the parsed arguments `cli` came from; the agent reads
+/// which options were given on the command line from them.
+pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
     match cli.command.unwrap_or(Command::Check) {
+        Command::Agent(args) => crate::agent::run(&cli.global, &args, matches),
         Command::Check => run_check(&cli.global),
         Command::List => print(&list_checks(&all_checks(&cli.global)?)),
         Command::Explain { code } => print(&explain(&code, &all_checks(&cli.global)?)?),
@@ -51,6 +54,13 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn run_check(options: &GlobalOptions) -> anyhow::Result<u8> {
+    let (_context, report) = produce_report(options)?;
+    print_report(options, &report)
+}
+
+/// Selects the checks, opens the host and runs the checks once. Returns the context too, so
+/// a caller can reach the host and node the report is about.
+pub fn produce_report(options: &GlobalOptions) -> anyhow::Result<(Arc<Context>, Report)> {
     let started = Instant::now();
     let selected = select_checks(all_checks(options)?, &options.only, &options.skip)?;
     let context = Arc::new(build_context(options)?);
@@ -61,16 +71,16 @@ fn run_check(options: &GlobalOptions) -> anyhow::Result<u8> {
     );
 
     let results = check::run_checks(selected, Arc::clone(&context), &RunnerOptions::default());
-    print_report(options, &context, results, started)
+    let report = build_report(&context, results, started);
+    Ok((context, report))
 }
 
-/// Renders the results in the chosen format, prints them and returns the exit status.
-pub fn print_report(
-    options: &GlobalOptions,
+/// Puts the results of a run together with the node, the time and the certificates read.
+pub fn build_report(
     context: &Context,
     results: Vec<check::CheckResult>,
     started: Instant,
-) -> anyhow::Result<u8> {
+) -> Report {
     let report = Report {
         node: context.node.name.clone(),
         source: context.host.source(),
@@ -80,17 +90,26 @@ pub fn print_report(
         certificates: context.certificates(),
     };
     tracing::info!(duration = ?report.duration, "run finished");
+    report
+}
 
+/// Renders a report in the chosen format, prints it and returns the exit status.
+pub fn print_report(options: &GlobalOptions, report: &Report) -> anyhow::Result<u8> {
     let rendered = match options.output {
-        OutputFormat::Json => report::render_json(&report),
-        OutputFormat::Prometheus => report::render_prometheus(&report),
+        OutputFormat::Npd => {
+            let (line, status) = report::render_npd(report, options.fail_on);
+            print(&line)?;
+            return Ok(status);
+        }
+        OutputFormat::Json => report::render_json(report),
+        OutputFormat::Prometheus => report::render_prometheus(report),
         OutputFormat::Text => {
             let style = TextStyle::detect(std::io::stdout().is_terminal());
-            report::render_text(&report, style)
+            report::render_text(report, style)
         }
     };
     print(&rendered)?;
-    Ok(report::exit_status(&report, options.fail_on))
+    Ok(report::exit_status(report, options.fail_on))
 }
 
 /// Opens the host the options name and works out the node's identity.
@@ -101,14 +120,9 @@ pub fn build_context(options: &GlobalOptions) -> anyhow::Result<Context> {
             if !options.root.is_dir() {
                 bail!("--root {}: not a directory", options.root.display());
             }
-            let network = NetworkSettings {
-                offline: options.offline,
-                api_server: options.api_server.clone(),
-                kubeconfig: options.kubeconfig.clone(),
-                resolve: options.resolve.clone(),
-                metadata_url: options.metadata_url.clone(),
-            };
-            Arc::new(LiveHost::new(&options.root, options.now).with_network(network))
+            Arc::new(
+                LiveHost::new(&options.root, options.now).with_network(network_settings(options)),
+            )
         }
     };
 
@@ -127,6 +141,17 @@ pub fn build_context(options: &GlobalOptions) -> anyhow::Result<Context> {
         resolve: options.resolve.clone(),
     };
     Ok(Context::new(host, node, check_options))
+}
+
+/// Returns the network options for the live host and the API client.
+pub fn network_settings(options: &GlobalOptions) -> NetworkSettings {
+    NetworkSettings {
+        offline: options.offline,
+        api_server: options.api_server.clone(),
+        kubeconfig: options.kubeconfig.clone(),
+        resolve: options.resolve.clone(),
+        metadata_url: options.metadata_url.clone(),
+    }
 }
 
 /// Applies --only and --skip, rejecting ids that name no check.

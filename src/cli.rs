@@ -65,6 +65,12 @@ pub enum Command {
     },
     /// Print the man page (roff) to standard output.
     Man,
+    /// Run the checks every --interval and serve the results over HTTP until stopped.
+    ///
+    /// Serves /metrics (Prometheus text), /findings (the last JSON report), /healthz and
+    /// /readyz on --listen. Reads its configuration from --config; flags given on the command
+    /// line override it. SIGHUP reloads the configuration, SIGTERM and SIGINT stop the agent.
+    Agent(AgentArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -79,7 +85,42 @@ pub enum ChecksCommand {
     },
 }
 
-#[derive(Debug, Args)]
+/// Options of `node-doctor agent`. Each may also be set in the configuration file, under its
+/// long name; a flag given on the command line wins.
+#[derive(Clone, Debug, Default, Args)]
+pub struct AgentArgs {
+    /// The agent's configuration file (YAML). It is read from this machine's file system,
+    /// not under --root. A missing file is an error only when this flag names it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Time between the start of one run and the next, such as 5m or 1h [default: 5m].
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_duration)]
+    pub interval: Option<Duration>,
+
+    /// Maximum random delay added to each wait, so the nodes of a fleet do not run in step
+    /// [default: a tenth of --interval].
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse_duration)]
+    pub jitter: Option<Duration>,
+
+    /// Address and port to serve /metrics, /findings, /healthz and /readyz on. Port 0 picks a
+    /// free port, which the agent logs [default: 127.0.0.1:9808].
+    #[arg(long, value_name = "ADDRESS:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// Also write the metrics of each run to DIR/node_doctor.prom for node_exporter's textfile
+    /// collector, replacing the file atomically.
+    #[arg(long, value_name = "DIR")]
+    pub textfile_dir: Option<PathBuf>,
+
+    /// Set one condition per check on this node's status and create an Event for each new
+    /// critical finding, using the credentials --kubeconfig names, else the pod's service
+    /// account, else the kubelet's kubeconfig.
+    #[arg(long)]
+    pub report_to_apiserver: bool,
+}
+
+#[derive(Clone, Debug, Args)]
 pub struct GlobalOptions {
     /// Directory where the node's root file system is mounted, such as /host in a DaemonSet.
     /// Paths, symlink targets and paths inside files are resolved under it.
@@ -158,6 +199,10 @@ pub struct GlobalOptions {
     /// the machine node-doctor runs on, not under --root.
     #[arg(long, global = true, value_name = "DIR")]
     pub checks_dir: Vec<PathBuf>,
+    /// Log format on standard error: text for people, json for one JSON object per line
+    /// (journald, log shippers).
+    #[arg(long, global = true, value_enum, value_name = "FORMAT")]
+    pub log_format: Option<LogFormat>,
 
     /// Log to standard error: -v for progress, -vv for debugging, -vvv for tracing.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -169,6 +214,16 @@ pub enum OutputFormat {
     Text,
     Json,
     Prometheus,
+    /// node-problem-detector's custom plugin protocol: one line of at most 80 characters and
+    /// exit status 0 (OK), 1 (problem) or 2 (unknown).
+    Npd,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 fn parse_timestamp(text: &str) -> Result<jiff::Timestamp, String> {

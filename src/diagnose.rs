@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::app::{build_context, print_report, select_checks};
+use crate::app::{build_context, build_report, print_report, select_checks};
 use crate::check::{self, Check, RunnerOptions};
 use crate::checks::{self, LogSignatures};
 use crate::cli::GlobalOptions;
@@ -45,7 +45,7 @@ pub fn run(options: &GlobalOptions, file: &str, confirm: bool) -> anyhow::Result
     tracing::info!(checks = ?ids, "diagnose checks selected");
 
     let results = check::run_checks(selected, Arc::clone(&context), &RunnerOptions::default());
-    print_report(options, &context, results, started)
+    print_report(options, &build_report(&context, results, started))
 }
 
 /// Reads the last [`MAX_INPUT_BYTES`] of a file, or of standard input for `-`.

@@ -5,6 +5,7 @@
 //! [`host::Host`], report [`check::Finding`]s with codes from the [`check::Code`] catalog, and
 //! [`report`] renders them as text, JSON or Prometheus metrics.
 
+pub mod agent;
 pub mod app;
 pub mod certs;
 pub mod check;

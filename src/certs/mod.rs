@@ -36,6 +36,9 @@ pub fn render(context: &Context, format: OutputFormat) -> anyhow::Result<String>
         OutputFormat::Text => Ok(text::render(&inventory, now)),
         OutputFormat::Json => json::render(&inventory, now),
         OutputFormat::Prometheus => Ok(prometheus::render(&inventory)),
+        OutputFormat::Npd => anyhow::bail!(
+            "`node-doctor certs` has no npd output; use --output text, json or prometheus"
+        ),
     }
 }
 

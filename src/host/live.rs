@@ -229,7 +229,7 @@ impl LiveHost {
 }
 
 /// Percent-encodes everything but the characters of a DNS subdomain, the form node names take.
-fn encode_path_segment(text: &str) -> String {
+pub(crate) fn encode_path_segment(text: &str) -> String {
     let mut encoded = String::new();
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'.' {

@@ -21,6 +21,7 @@ pub use command::{CommandOutput, HostCommand};
 pub use error::{HostError, HostErrorKind};
 pub use fetch::{DEFAULT_METADATA_URL, FetchRequest, NetworkSettings};
 pub use live::LiveHost;
+pub(crate) use live::encode_path_segment;
 pub use meta::{DirEntry, FileKind, FileMeta, FileTail};
 pub use rootfs::RootFs;
 pub use snapshot::{SNAPSHOT_FORMAT, SnapshotHost};

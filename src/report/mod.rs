@@ -1,6 +1,7 @@
 //! Reports of a run: JSON, text for people, and Prometheus metrics, plus the exit status.
 
 mod json;
+mod npd;
 mod prometheus;
 mod text;
 
@@ -12,8 +13,9 @@ use crate::check::{CertificateExpiry, CheckResult, CheckStatus, Finding, Severit
 use crate::host::Source;
 
 pub use json::{format_rfc3339, render_json};
-pub use prometheus::render_prometheus;
+pub use npd::render_npd;
 pub(crate) use prometheus::write_certificate_metrics;
+pub use prometheus::{AgentTotals, render_prometheus, render_prometheus_with_totals};
 pub use text::{TextStyle, render_text};
 
 /// Everything one run produced.

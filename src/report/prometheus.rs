@@ -9,7 +9,23 @@ use std::fmt::Write as _;
 use super::Report;
 use crate::check::{CertificateExpiry, CheckStatus};
 
+/// Renders one run. `node_doctor_check_errors_total` is 1 or 0 per check, for this run only.
 pub fn render_prometheus(report: &Report) -> String {
+    render_prometheus_with_totals(report, None)
+}
+
+/// Counters the long-running agent keeps across runs.
+#[derive(Clone, Debug, Default)]
+pub struct AgentTotals {
+    /// Runs completed since the agent started.
+    pub runs: u64,
+    /// Runs in which each check ended with status `error`, since the agent started.
+    pub check_errors: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// Renders one run with the agent's counters: `node_doctor_check_errors_total` counts errors
+/// since the agent started, and `node_doctor_agent_runs_total` is added.
+pub fn render_prometheus_with_totals(report: &Report, totals: Option<&AgentTotals>) -> String {
     let mut out = String::new();
     write_findings(&mut out, report);
     write_check_status(&mut out, report);
@@ -46,12 +62,25 @@ pub fn render_prometheus(report: &Report) -> String {
         "Runs in which a check could not decide (status error).",
     );
     for result in &report.results {
-        let errors = u8::from(result.status == CheckStatus::Error);
+        let this_run = u64::from(result.status == CheckStatus::Error);
+        let errors = totals
+            .and_then(|totals| totals.check_errors.get(result.id).copied())
+            .unwrap_or(this_run);
         let _ = writeln!(
             out,
             "node_doctor_check_errors_total{{check=\"{}\"}} {errors}",
             escape(result.id)
         );
+    }
+
+    if let Some(totals) = totals {
+        header(
+            &mut out,
+            "node_doctor_agent_runs_total",
+            "counter",
+            "Runs of all checks the agent completed since it started.",
+        );
+        let _ = writeln!(out, "node_doctor_agent_runs_total {}", totals.runs);
     }
     out
 }

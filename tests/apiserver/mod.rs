@@ -2,7 +2,8 @@
 //!
 //! It presents the kubeadm-real fixture's apiserver certificate (which names cp.example.test)
 //! and verifies client certificates against the fixture's cluster CA. It serves Node, PodList
-//! and DaemonSetList JSON, or fails in a chosen way: an error status, invalid JSON, or no
+//! and DaemonSetList JSON, accepts PATCH of the Node's status and POST of Events (returning
+//! the Node and the Event as sent, without applying the patch), or fails in a chosen way: an error status, invalid JSON, or no
 //! response at all. It records every request so tests can check what was sent. It stops when dropped, and
 //! on its own after [`MAX_LIFETIME`].
 
@@ -45,7 +46,11 @@ pub enum Behaviour {
 /// One request the server received.
 #[derive(Clone, Debug)]
 pub struct Received {
+    pub method: String,
     pub target: String,
+    pub content_type: Option<String>,
+    /// The request body, read up to its Content-Length.
+    pub body: String,
     /// The subject of the verified client certificate, if one was presented.
     pub client_subject: Option<String>,
     pub authorization: Option<String>,
@@ -202,28 +207,40 @@ fn serve(
         let Some(head) = read_head(&mut tls) else {
             return;
         };
-        let target = head
-            .lines()
-            .next()
-            .and_then(|line| line.split_whitespace().nth(1))
-            .unwrap_or_default()
-            .to_string();
-        let authorization = head.lines().find_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            name.eq_ignore_ascii_case("authorization")
-                .then(|| value.trim().to_string())
-        });
+        let mut request_line = head.lines().next().unwrap_or_default().split_whitespace();
+        let method = request_line.next().unwrap_or_default().to_string();
+        let target = request_line.next().unwrap_or_default().to_string();
+        let header = |wanted: &str| {
+            head.lines().find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case(wanted)
+                    .then(|| value.trim().to_string())
+            })
+        };
+        let authorization = header("authorization");
+        let content_type = header("content-type");
+        let length: usize = header("content-length")
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0u8; length.min(4 * 1024 * 1024)];
+        if tls.read_exact(&mut body).is_err() {
+            return;
+        }
+        let body = String::from_utf8_lossy(&body).into_owned();
         let client_subject = tls.conn.peer_certificates().and_then(|chain| {
             let (_, parsed) = x509_parser::parse_x509_certificate(chain.first()?.as_ref()).ok()?;
             Some(parsed.subject().to_string())
         });
         received.lock().unwrap().push(Received {
+            method: method.clone(),
             target: target.clone(),
+            content_type,
+            body: body.clone(),
             client_subject,
             authorization,
         });
 
-        let (status, body) = match respond(&target, documents, behaviour) {
+        let (status, body) = match respond(&method, &target, &body, documents, behaviour) {
             Some(answer) => answer,
             None => {
                 let started = Instant::now();
@@ -262,9 +279,26 @@ fn read_head(tls: &mut rustls::StreamOwned<rustls::ServerConnection, TcpStream>)
 }
 
 /// Returns the status and body for a request, or None to hang.
-fn respond(target: &str, documents: &Documents, behaviour: &Behaviour) -> Option<(u16, String)> {
+fn respond(
+    method: &str,
+    target: &str,
+    body: &str,
+    documents: &Documents,
+    behaviour: &Behaviour,
+) -> Option<(u16, String)> {
     let path = target.split('?').next().unwrap_or_default();
-    let document = if path.starts_with("/api/v1/nodes/") {
+    let created;
+    let document = if method == "POST" && path == "/api/v1/namespaces/default/events" {
+        created = body.to_string();
+        &created
+    } else if method == "PATCH" && !path.ends_with("/status") {
+        return Some((
+            405,
+            status_body(405, "only the status subresource is patched"),
+        ));
+    } else if method != "GET" && method != "PATCH" {
+        return Some((405, status_body(405, "method not allowed")));
+    } else if path.starts_with("/api/v1/nodes/") {
         &documents.node
     } else if path == "/api/v1/pods" {
         &documents.pods
@@ -277,6 +311,7 @@ fn respond(target: &str, documents: &Documents, behaviour: &Behaviour) -> Option
         ));
     };
     match behaviour {
+        Behaviour::Serve if method == "POST" => Some((201, document.clone())),
         Behaviour::Serve => Some((200, document.clone())),
         Behaviour::Status(status) => {
             Some((*status, status_body(*status, "rejected by the test server")))
@@ -309,6 +344,8 @@ fn status_body(code: u16, message: &str) -> String {
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        201 => "Created",
+        405 => "Method Not Allowed",
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",

@@ -5,7 +5,8 @@
 //! own kubeconfig (kubelet.conf, whose node credentials may read this node and the pods bound
 //! to it). The server is verified against the kubeconfig's CA only, never the system roots, and
 //! the TLS server name is the host of the server URL, also when `--resolve` sends the
-//! connection elsewhere. Only GET requests are made.
+//! connection elsewhere. The checks only send GET requests. The agent's
+//! `--report-to-apiserver` also patches this node's status and creates Events.
 
 mod credentials;
 mod in_cluster;
@@ -107,17 +108,59 @@ impl ApiClient {
 
     /// Sends `GET path_and_query` and returns the body of a 2xx response, at most `max_bytes`.
     pub fn get(&self, path_and_query: &str, max_bytes: u64) -> Result<String, HostError> {
+        self.send(reqwest::Method::GET, path_and_query, None, max_bytes)
+    }
+
+    /// Sends `PATCH path` with a body of `content_type`, such as
+    /// `application/strategic-merge-patch+json`, and returns the body of a 2xx response.
+    pub fn patch(
+        &self,
+        path: &str,
+        content_type: &'static str,
+        body: String,
+        max_bytes: u64,
+    ) -> Result<String, HostError> {
+        self.send(
+            reqwest::Method::PATCH,
+            path,
+            Some((content_type, body)),
+            max_bytes,
+        )
+    }
+
+    /// Sends `POST path` with a JSON body and returns the body of a 2xx response.
+    pub fn post_json(&self, path: &str, body: String, max_bytes: u64) -> Result<String, HostError> {
+        self.send(
+            reqwest::Method::POST,
+            path,
+            Some(("application/json", body)),
+            max_bytes,
+        )
+    }
+
+    fn send(
+        &self,
+        method: reqwest::Method,
+        path_and_query: &str,
+        body: Option<(&'static str, String)>,
+        max_bytes: u64,
+    ) -> Result<String, HostError> {
         let url = self.server.join(path_and_query).map_err(|error| {
             HostError::new(
                 path_and_query,
                 HostErrorKind::RequestFailed(error.to_string()),
             )
         })?;
-        tracing::debug!(%url, credentials = self.origin, "API request");
+        tracing::debug!(%method, %url, credentials = self.origin, "API request");
         let mut request = self
             .client
-            .get(url.clone())
+            .request(method.clone(), url.clone())
             .header("Accept", "application/json");
+        if let Some((content_type, body)) = body {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(body);
+        }
         if let Some(token) = &self.token {
             let value = token
                 .header_value()
@@ -130,8 +173,8 @@ impl ApiClient {
         let status = response.status();
         if !status.is_success() {
             let body = read_capped(response, url.as_str(), MAX_ERROR_BODY).unwrap_or_default();
-            let why = status_error(status, url.path(), &self.origin, &body);
-            tracing::info!(%url, status = status.as_u16(), "the API server rejected the request");
+            let why = status_error(status, method.as_str(), url.path(), &self.origin, &body);
+            tracing::info!(%method, %url, status = status.as_u16(), "the API server rejected the request");
             return Err(HostError::new(
                 url.as_str(),
                 HostErrorKind::HttpStatus {
@@ -160,18 +203,24 @@ fn select_credentials(
 
 /// Explains an error status: for 401 and 403 which credentials were refused, and the API
 /// server's own Status message when the body has one.
-fn status_error(status: reqwest::StatusCode, path: &str, origin: &str, body: &str) -> String {
+fn status_error(
+    status: reqwest::StatusCode,
+    method: &str,
+    path: &str,
+    origin: &str,
+    body: &str,
+) -> String {
     let message = status_message(body)
         .map(|message| format!(" The API server says: {message}"))
         .unwrap_or_default();
     match status.as_u16() {
         401 => format!(
-            "HTTP 401 Unauthorized for GET {path}: the API server did not accept the {origin}. The certificate may be expired or issued by another CA, or the token revoked.{message}"
+            "HTTP 401 Unauthorized for {method} {path}: the API server did not accept the {origin}. The certificate may be expired or issued by another CA, or the token revoked.{message}"
         ),
         403 => format!(
-            "HTTP 403 Forbidden for GET {path}: the {origin} is authenticated but not allowed to read this.{message}"
+            "HTTP 403 Forbidden for {method} {path}: the {origin} is authenticated but not allowed to do this.{message}"
         ),
-        _ => format!("HTTP {status} for GET {path}.{message}"),
+        _ => format!("HTTP {status} for {method} {path}.{message}"),
     }
 }
 
@@ -200,6 +249,7 @@ mod tests {
         let body = r#"{"kind":"Status","status":"Failure","message":"daemonsets.apps is forbidden: User \"system:node:node-1\" cannot list resource \"daemonsets\"","reason":"Forbidden","code":403}"#;
         let why = status_error(
             reqwest::StatusCode::FORBIDDEN,
+            "GET",
             "/apis/apps/v1/daemonsets",
             "client certificate \"CN=system:node:node-1\" of user \"system:node:node-1\" from /etc/kubernetes/kubelet.conf (the node's kubeconfig)",
             body,
@@ -216,6 +266,7 @@ mod tests {
     fn unauthorized_without_status_body() {
         let why = status_error(
             reqwest::StatusCode::UNAUTHORIZED,
+            "GET",
             "/api/v1/nodes/node-1",
             "bearer token of user \"admin\" from /root/.kube/config (--kubeconfig)",
             "<html>no</html>",
