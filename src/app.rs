@@ -78,9 +78,10 @@ pub fn produce_report(options: &GlobalOptions) -> anyhow::Result<(Arc<Context>, 
 /// Puts the results of a run together with the node, the time and the certificates read.
 pub fn build_report(
     context: &Context,
-    results: Vec<check::CheckResult>,
+    mut results: Vec<check::CheckResult>,
     started: Instant,
 ) -> Report {
+    report::merge_log_signature_duplicates(&mut results);
     let report = Report {
         node: context.node.name.clone(),
         source: context.host.source(),

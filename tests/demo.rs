@@ -84,3 +84,21 @@ fn demo_shows_planted_problems() {
         assert!(finding(&report, code).is_some(), "demo lacks {code}");
     }
 }
+
+#[test]
+fn demo_reports_log_lines_once() {
+    let (_, report) = run_json(&demo_dir());
+    let findings = report["findings"].as_array().unwrap();
+    let expired: Vec<_> = findings
+        .iter()
+        .filter(|f| f["code"] == "kubelet-client-cert/expired")
+        .collect();
+    assert_eq!(
+        expired.len(),
+        1,
+        "the log line and the file check name one problem"
+    );
+    assert_eq!(expired[0]["check"], "kubelet-client-cert");
+    let evidence = serde_json::to_string(&expired[0]["evidence"]).unwrap();
+    assert!(evidence.contains("bootstrap.go:265"), "{evidence}");
+}

@@ -1,6 +1,7 @@
 //! Reports of a run: JSON, text for people, and Prometheus metrics, plus the exit status.
 
 mod json;
+mod merge;
 mod npd;
 mod prometheus;
 mod text;
@@ -13,6 +14,7 @@ use crate::check::{CertificateExpiry, CheckResult, CheckStatus, Finding, Severit
 use crate::host::Source;
 
 pub use json::{format_rfc3339, render_json};
+pub use merge::merge_log_signature_duplicates;
 pub use npd::render_npd;
 pub(crate) use prometheus::write_certificate_metrics;
 pub use prometheus::{AgentTotals, render_prometheus, render_prometheus_with_totals};
