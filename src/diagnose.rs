@@ -51,6 +51,12 @@ pub fn run(options: &GlobalOptions, file: &str, confirm: bool) -> anyhow::Result
 /// Reads the last [`MAX_INPUT_BYTES`] of a file, or of standard input for `-`.
 fn read_input(file: &str) -> anyhow::Result<LogLines> {
     if file == "-" {
+        use std::io::IsTerminal;
+        if std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "diagnose reads saved output: give a file (node-doctor diagnose join.log) or pipe it in (kubeadm join ... 2>&1 | node-doctor diagnose -)"
+            );
+        }
         let (bytes, cut) =
             read_tail(std::io::stdin().lock()).context("cannot read standard input")?;
         return Ok(LogLines {

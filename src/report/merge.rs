@@ -2,8 +2,8 @@
 //!
 //! A log line such as "part of the existing bootstrap client certificate ... is expired" maps to
 //! `kubelet-client-cert/expired`. When kubelet-client-cert found the same problem from the
-//! files, printing both would show one problem twice, with two fixes: the file check's fix knows
-//! more (which rotated certificate is still valid), so it is kept and the log lines join its
+//! files, printing both would show one problem twice, with two fixes. The file check's fix has
+//! more facts (which rotated certificate is still valid), so it is kept and the log lines join its
 //! evidence. A signature whose check did not report the code stays a finding of its own.
 
 use crate::check::{CheckResult, CheckStatus, Code};
@@ -19,7 +19,7 @@ pub fn merge_log_signature_duplicates(results: &mut [CheckResult]) {
     };
     let log_findings = std::mem::take(&mut results[log_index].findings);
 
-    let mut kept = Vec::new();
+    let mut unmatched = Vec::new();
     for finding in log_findings {
         match primary_finding_index(results, log_index, finding.code) {
             Some((result, index)) => {
@@ -31,15 +31,15 @@ pub fn merge_log_signature_duplicates(results: &mut [CheckResult]) {
                 }
                 tracing::debug!(code = %finding.code, "log signature merged into the file check's finding");
             }
-            None => kept.push(finding),
+            None => unmatched.push(finding),
         }
     }
 
     let log_result = &mut results[log_index];
-    if kept.is_empty() && log_result.status == CheckStatus::Failed {
+    if unmatched.is_empty() && log_result.status == CheckStatus::Failed {
         log_result.status = CheckStatus::Passed;
     }
-    log_result.findings = kept;
+    log_result.findings = unmatched;
 }
 
 fn primary_finding_index(

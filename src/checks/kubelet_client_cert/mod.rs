@@ -45,7 +45,10 @@ impl Check for KubeletClientCert {
         let facts = Facts::gather(host, context.node_name(), context.now(), setup, kubeconfig);
         for pair in facts.loaded_pairs() {
             let certificate = &pair.certificate;
-            context.record_certificate(&pair.source, &certificate.subject, certificate.not_after);
+            // The metric names the file, as cert-expiry does for the same certificate, not
+            // the evidence label "(client-certificate-data)".
+            let path = pair.source.split(" (").next().unwrap_or(&pair.source);
+            context.record_certificate(path, &certificate.subject, certificate.not_after);
         }
 
         let mut findings: Vec<Finding> = Vec::new();
