@@ -10,7 +10,7 @@ use clap::CommandFactory;
 
 use crate::check::{self, Check, CheckOptions, Code, Context, RunnerOptions};
 use crate::checks;
-use crate::cli::{Cli, Command, GlobalOptions, OutputFormat};
+use crate::cli::{Cli, Command, GlobalOptions, OutputFormat, OutputTarget};
 use crate::host::{Host, LiveHost, NetworkSettings, SnapshotHost};
 use crate::kube::{KUBELET_KUBECONFIG, NodeIdentity, kubelet_flags::KubeletFlags};
 use crate::report::{self, Report, TextStyle};
@@ -22,7 +22,10 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Explain { code } => print(&explain(&code)?),
         Command::Certs => {
             let context = build_context(&cli.global)?;
-            print(&crate::certs::render(&context, cli.global.output)?)
+            print(&crate::certs::render(
+                &context,
+                cli.global.output.format()?,
+            )?)
         }
         // Both are rendered into memory first: clap_complete panics when a write fails, and
         // print() treats a closed pipe (`node-doctor man | head`) as success.
@@ -32,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
             clap_complete::generate(shell, &mut command, "node-doctor", &mut script);
             print(&String::from_utf8_lossy(&script))
         }
+        Command::Collect => run_collect(&cli.global),
         Command::Man => {
             let mut page = Vec::new();
             clap_mangen::Man::new(Cli::command())
@@ -43,6 +47,8 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
 }
 
 fn run_check(options: &GlobalOptions) -> anyhow::Result<u8> {
+    // Rejects a path in --output before the checks run.
+    options.output.format()?;
     let started = Instant::now();
     let selected = select_checks(checks::builtin(), &options.only, &options.skip)?;
     let context = Arc::new(build_context(options)?);
@@ -63,7 +69,7 @@ fn run_check(options: &GlobalOptions) -> anyhow::Result<u8> {
     };
     tracing::info!(duration = ?report.duration, "run finished");
 
-    let rendered = match options.output {
+    let rendered = match options.output.format()? {
         OutputFormat::Json => report::render_json(&report),
         OutputFormat::Prometheus => report::render_prometheus(&report),
         OutputFormat::Text => {
@@ -75,8 +81,48 @@ fn run_check(options: &GlobalOptions) -> anyhow::Result<u8> {
     Ok(report::exit_status(&report, options.fail_on))
 }
 
+/// Runs `collect`: records what the checks read on the live host and writes the snapshot.
+fn run_collect(options: &GlobalOptions) -> anyhow::Result<u8> {
+    if options.snapshot.is_some() {
+        bail!("collect reads a live host: use --root DIR instead of --snapshot");
+    }
+    let host = open_host(options)?;
+    let output = match &options.output {
+        OutputTarget::Path(path) => path.clone(),
+        OutputTarget::Format(OutputFormat::Text) => {
+            let node = NodeIdentity::detect(
+                host.as_ref(),
+                &KubeletFlags::read(host.as_ref()),
+                KUBELET_KUBECONFIG,
+            );
+            std::path::PathBuf::from(format!("node-doctor-snapshot-{}.tar.gz", node.name))
+        }
+        OutputTarget::Format(format) => {
+            bail!(
+                "collect writes a snapshot, not a {format:?} report: give -o FILE.tar.gz or -o DIR"
+            )
+        }
+    };
+    let summary = crate::snapshot::collect(|host| context_for(host, options), host, &output)?;
+    eprintln!(
+        "node-doctor: wrote {} ({} files, {} symlinks, {} special files; {} redacted; {} outputs unavailable)",
+        output.display(),
+        summary.files,
+        summary.symlinks,
+        summary.special,
+        summary.redacted,
+        summary.unavailable
+    );
+    Ok(report::EXIT_OK)
+}
+
 /// Opens the host the options name and works out the node's identity.
 pub fn build_context(options: &GlobalOptions) -> anyhow::Result<Context> {
+    context_for(open_host(options)?, options)
+}
+
+/// Opens the snapshot or live host the options name.
+pub fn open_host(options: &GlobalOptions) -> anyhow::Result<Arc<dyn Host>> {
     let host: Arc<dyn Host> = match &options.snapshot {
         Some(path) => Arc::new(SnapshotHost::open(path, options.now)?),
         None => {
@@ -93,7 +139,11 @@ pub fn build_context(options: &GlobalOptions) -> anyhow::Result<Context> {
             Arc::new(LiveHost::new(&options.root, options.now).with_network(network))
         }
     };
+    Ok(host)
+}
 
+/// Works out the node's identity on `host` and builds the context checks run with.
+pub fn context_for(host: Arc<dyn Host>, options: &GlobalOptions) -> anyhow::Result<Context> {
     let flags = KubeletFlags::read(host.as_ref());
     let kubeconfig = flags
         .value("kubeconfig")

@@ -18,4 +18,5 @@ pub mod net;
 pub mod network;
 pub mod report;
 pub mod runtime;
+pub mod snapshot;
 pub mod systemd;
