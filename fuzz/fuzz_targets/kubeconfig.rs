@@ -6,9 +6,9 @@ use node_doctor::kube::kubeconfig::LoadedKubeconfig;
 
 fuzz_target!(|text: &str| {
     if let Ok(loaded) = LoadedKubeconfig::parse("/etc/kubernetes/kubelet.conf", text)
-        && let Ok(current) = loaded.config.current()
+        && let Ok(current) = loaded.current()
     {
-        let _ = loaded.config.client_certificate(current.user);
-        let _ = loaded.config.client_key(current.user);
+        let _ = loaded.client_certificate(current.user);
+        let _ = loaded.client_key(current.user);
     }
 });
