@@ -11,7 +11,7 @@ use clap::CommandFactory;
 
 use crate::check::{self, Check, CheckOptions, Code, Context, RunnerOptions};
 use crate::checks;
-use crate::cli::{ChecksCommand, Cli, Command, GlobalOptions, OutputFormat};
+use crate::cli::{ChecksCommand, Cli, Command, GlobalOptions, OutputFormat, OutputTarget};
 use crate::host::{Host, LiveHost, NetworkSettings, SnapshotHost};
 use crate::kube::{KUBELET_KUBECONFIG, NodeIdentity, kubelet_flags::KubeletFlags};
 use crate::report::{self, Report, TextStyle};
@@ -33,7 +33,10 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
         } => validate_checks(&cli.global, dir.as_deref()),
         Command::Certs => {
             let context = build_context(&cli.global)?;
-            print(&crate::certs::render(&context, cli.global.output)?)
+            print(&crate::certs::render(
+                &context,
+                cli.global.output.format()?,
+            )?)
         }
         // Both are rendered into memory first: clap_complete panics when a write fails, and
         // print() treats a closed pipe (`node-doctor man | head`) as success.
@@ -43,6 +46,7 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
             clap_complete::generate(shell, &mut command, "node-doctor", &mut script);
             print(&String::from_utf8_lossy(&script))
         }
+        Command::Collect => run_collect(&cli.global),
         Command::Man => {
             let mut page = Vec::new();
             clap_mangen::Man::new(Cli::command())
@@ -54,6 +58,8 @@ pub fn run(cli: Cli, matches: &clap::ArgMatches) -> anyhow::Result<u8> {
 }
 
 fn run_check(options: &GlobalOptions) -> anyhow::Result<u8> {
+    // Rejects a path in --output before the checks run.
+    options.output.format()?;
     let (_context, report) = produce_report(options)?;
     print_report(options, &report)
 }
@@ -96,7 +102,7 @@ pub fn build_report(
 
 /// Renders a report in the chosen format, prints it and returns the exit status.
 pub fn print_report(options: &GlobalOptions, report: &Report) -> anyhow::Result<u8> {
-    let rendered = match options.output {
+    let rendered = match options.output.format()? {
         OutputFormat::Npd => {
             let (line, status) = report::render_npd(report, options.fail_on);
             print(&line)?;
@@ -113,8 +119,48 @@ pub fn print_report(options: &GlobalOptions, report: &Report) -> anyhow::Result<
     Ok(report::exit_status(report, options.fail_on))
 }
 
+/// Runs `collect`: records what the checks read on the live host and writes the snapshot.
+fn run_collect(options: &GlobalOptions) -> anyhow::Result<u8> {
+    if options.snapshot.is_some() {
+        bail!("collect reads a live host: use --root DIR instead of --snapshot");
+    }
+    let host = open_host(options)?;
+    let output = match &options.output {
+        OutputTarget::Path(path) => path.clone(),
+        OutputTarget::Format(OutputFormat::Text) => {
+            let node = NodeIdentity::detect(
+                host.as_ref(),
+                &KubeletFlags::read(host.as_ref()),
+                KUBELET_KUBECONFIG,
+            );
+            std::path::PathBuf::from(format!("node-doctor-snapshot-{}.tar.gz", node.name))
+        }
+        OutputTarget::Format(format) => {
+            bail!(
+                "collect writes a snapshot, not a {format:?} report: give -o FILE.tar.gz or -o DIR"
+            )
+        }
+    };
+    let summary = crate::snapshot::collect(|host| context_for(host, options), host, &output)?;
+    eprintln!(
+        "node-doctor: wrote {} ({} files, {} symlinks, {} special files; {} redacted; {} outputs unavailable)",
+        output.display(),
+        summary.files,
+        summary.symlinks,
+        summary.special,
+        summary.redacted,
+        summary.unavailable
+    );
+    Ok(report::EXIT_OK)
+}
+
 /// Opens the host the options name and works out the node's identity.
 pub fn build_context(options: &GlobalOptions) -> anyhow::Result<Context> {
+    context_for(open_host(options)?, options)
+}
+
+/// Opens the snapshot or live host the options name.
+pub fn open_host(options: &GlobalOptions) -> anyhow::Result<Arc<dyn Host>> {
     let host: Arc<dyn Host> = match &options.snapshot {
         Some(path) => Arc::new(SnapshotHost::open(path, options.now)?),
         None => {
@@ -126,7 +172,11 @@ pub fn build_context(options: &GlobalOptions) -> anyhow::Result<Context> {
             )
         }
     };
+    Ok(host)
+}
 
+/// Works out the node's identity on `host` and builds the context checks run with.
+pub fn context_for(host: Arc<dyn Host>, options: &GlobalOptions) -> anyhow::Result<Context> {
     let flags = KubeletFlags::read(host.as_ref());
     let kubeconfig = flags
         .value("kubeconfig")

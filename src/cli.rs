@@ -71,6 +71,11 @@ pub enum Command {
     /// /readyz on --listen. Reads its configuration from --config; flags given on the command
     /// line override it. SIGHUP reloads the configuration, SIGTERM and SIGINT stop the agent.
     Agent(AgentArgs),
+    /// Write a snapshot of this node (node-doctor-snapshot/v1) holding what the checks read,
+    /// with private keys replaced by their public keys and tokens and passwords removed.
+    /// `-o FILE.tar.gz` writes an archive and `-o DIR` a new directory; the default is
+    /// node-doctor-snapshot-NODE.tar.gz in the current directory.
+    Collect,
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,9 +147,10 @@ pub struct GlobalOptions {
     #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_timestamp)]
     pub now: Option<jiff::Timestamp>,
 
-    /// Report format.
-    #[arg(short, long, global = true, value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Report format: text, json or prometheus. For `collect`, the snapshot to write: a
+    /// FILE.tar.gz or a new DIR.
+    #[arg(short, long, global = true, value_name = "FORMAT|PATH", default_value = "text", value_parser = parse_output)]
+    pub output: OutputTarget,
 
     /// Exit with status 1 when a finding is at or above this severity.
     #[arg(long, global = true, value_enum, default_value_t = Severity::Warning, value_name = "SEVERITY")]
@@ -224,6 +230,34 @@ pub enum OutputFormat {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// The value of `--output`: a report format, or the snapshot path that `collect` writes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutputTarget {
+    Format(OutputFormat),
+    Path(PathBuf),
+}
+
+impl OutputTarget {
+    /// Returns the report format, failing for a path, which only `collect` accepts.
+    pub fn format(&self) -> anyhow::Result<OutputFormat> {
+        match self {
+            OutputTarget::Format(format) => Ok(*format),
+            OutputTarget::Path(path) => anyhow::bail!(
+                "invalid --output {}: expected text, json or prometheus (a path is only valid for `collect`)",
+                path.display()
+            ),
+        }
+    }
+}
+
+fn parse_output(text: &str) -> Result<OutputTarget, String> {
+    match OutputFormat::from_str(text, true) {
+        Ok(format) => Ok(OutputTarget::Format(format)),
+        Err(_) if text.is_empty() => Err("expected text, json, prometheus or a path".to_string()),
+        Err(_) => Ok(OutputTarget::Path(PathBuf::from(text))),
+    }
 }
 
 fn parse_timestamp(text: &str) -> Result<jiff::Timestamp, String> {

@@ -21,4 +21,5 @@ pub mod network;
 pub mod report;
 pub mod rules;
 pub mod runtime;
+pub mod snapshot;
 pub mod systemd;

@@ -658,3 +658,46 @@ fn tar_with_too_many_entries_exits_2() {
     let leftovers: Vec<_> = fs::read_dir(&temp).unwrap().collect();
     assert!(leftovers.is_empty(), "left in TMPDIR: {leftovers:?}");
 }
+
+/// A decompression bomb: entries whose headers add up to more than the 2 GiB cap. The data is
+/// not in the archive, so the test is small; the first pass rejects it from the headers alone,
+/// before anything is written.
+#[test]
+fn tar_over_size_cap_exits_2() {
+    let work = tempfile::tempdir().unwrap();
+    let temp = work.path().join("tmp");
+    fs::create_dir(&temp).unwrap();
+    let archive = work.path().join("bomb.tar.gz");
+    {
+        let mut builder = tar::Builder::new(Vec::new());
+        let manifest = format!(r#"{{"format":"{}"}}"#, node_doctor::host::SNAPSHOT_FORMAT);
+        append_raw(&mut builder, "snapshot.json", manifest.as_bytes());
+        let mut stream = builder.into_inner().unwrap();
+        // Drops the two zero blocks that end the archive, so the next header is read.
+        stream.truncate(stream.len() - 1024);
+        let mut header = tar::Header::new_gnu();
+        header.set_path("rootfs/huge.log").unwrap();
+        header.set_size(3 * 1024 * 1024 * 1024);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_mode(0o644);
+        header.set_cksum();
+        stream.extend_from_slice(header.as_bytes());
+        let file = fs::File::create(&archive).unwrap();
+        let mut encoder = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+        std::io::Write::write_all(&mut encoder, &stream).unwrap();
+        encoder.finish().unwrap();
+    }
+
+    let output = node_doctor()
+        .env("TMPDIR", &temp)
+        .args(["check", "--snapshot"])
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("unpacks to more than"), "{stderr}");
+    let leftovers: Vec<_> = fs::read_dir(&temp).unwrap().collect();
+    assert!(leftovers.is_empty(), "left in TMPDIR: {leftovers:?}");
+}

@@ -49,9 +49,10 @@ fn scan_catches_planted_key() {
     let cases = [
         "-----BEGIN PRIVATE KEY-----".to_string(),
         "user:\n  client-key-data: xyz".to_string(),
-        format!("evidence: {}", &body[100..140]),
+        // Runs from the private exponent, past the public modulus at the start of the key.
+        format!("evidence: {}", &body[600..640]),
         // Re-wrapped across a JSON line break.
-        format!("\"value\": \"{}\\n{}\"", &body[200..220], &body[220..240]),
+        format!("\"value\": \"{}\\n{}\"", &body[700..720], &body[720..740]),
     ];
 
     for planted in cases {
@@ -124,6 +125,7 @@ fn key_data_in_client_key_path() {
     let secrets = vec![KeySecret {
         origin: "the key written into client-key".to_string(),
         base64: key_base64.clone(),
+        public: Vec::new(),
     }];
 
     // The base64 that belongs in client-key-data, and the PEM text itself.

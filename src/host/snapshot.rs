@@ -29,6 +29,14 @@ const MAX_ARCHIVE_ENTRIES: u64 = 50_000;
 /// Cap on the size of snapshot.json.
 const MAX_MANIFEST_BYTES: u64 = super::MAX_CONFIG_BYTES;
 
+/// First guess of the bytes per journal line when reading a captured journal's tail.
+const JOURNAL_LINE_GUESS: u64 = 256;
+
+/// Cap on the tail of a captured journal that one command reads.
+// NOTE: 8 MiB contains 5,000 lines of up to 1.6 KiB; a journal of longer lines yields fewer lines
+// than requested, where live journalctl would return them all.
+const MAX_JOURNAL_TAIL: u64 = 8 * 1024 * 1024;
+
 /// Cap on the size of one captured command output.
 const MAX_COMMAND_FILE: u64 = 64 * 1024 * 1024;
 
@@ -343,6 +351,10 @@ impl Host for SnapshotHost {
     }
 
     fn run(&self, command: &HostCommand) -> Result<CommandOutput, HostError> {
+        if let HostCommand::Journal { lines, .. } = command {
+            let stdout = self.read_journal_tail(&command.snapshot_path(), *lines, command)?;
+            return Ok(CommandOutput { stdout });
+        }
         let stdout = self.read_captured(&command.snapshot_path(), &command.display())?;
         Ok(CommandOutput { stdout })
     }
@@ -353,6 +365,51 @@ impl Host for SnapshotHost {
 }
 
 impl SnapshotHost {
+    /// Returns the last `lines` lines of a captured journal, as `journalctl -n` does, reading
+    /// only the end of the file so a long journal costs no more than a short one.
+    fn read_journal_tail(
+        &self,
+        relative: &str,
+        lines: u32,
+        command: &HostCommand,
+    ) -> Result<String, HostError> {
+        let snapshot_files = RootFs::new(&self.dir);
+        // Starts from a guess of the bytes per line and reads more until the tail holds
+        // `lines` whole lines, the whole file, or MAX_JOURNAL_TAIL bytes.
+        let mut max_bytes = (u64::from(lines) * JOURNAL_LINE_GUESS).clamp(1, MAX_JOURNAL_TAIL);
+        let tail = loop {
+            let tail = match snapshot_files.read_tail(relative, max_bytes) {
+                Ok(tail) => tail,
+                Err(error) if error.is_not_found() => {
+                    let why = format!("the snapshot has no {relative}");
+                    return Err(HostError::new(
+                        command.display(),
+                        HostErrorKind::Unavailable(why),
+                    ));
+                }
+                Err(error) => return Err(error),
+            };
+            let newlines = tail.bytes.iter().filter(|&&b| b == b'\n').count();
+            if tail.offset == 0 || newlines > lines as usize || max_bytes >= MAX_JOURNAL_TAIL {
+                break tail;
+            }
+            max_bytes = (max_bytes * 4).min(MAX_JOURNAL_TAIL);
+        };
+        let text = String::from_utf8_lossy(&tail.bytes);
+        let mut body: &str = &text;
+        if tail.offset > 0 {
+            // The first line of a tail that starts mid-file may be cut, so it is dropped.
+            body = body.split_once('\n').map_or("", |(_, rest)| rest);
+        }
+        let all: Vec<&str> = body.lines().collect();
+        let keep = all.len().saturating_sub(lines as usize);
+        let mut out = all[keep..].join("\n");
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
     /// Reads a file outside rootfs/ (commands/, api/, metadata/), or reports it as unavailable.
     fn read_captured(&self, relative: &str, shown: &str) -> Result<String, HostError> {
         let snapshot_files = RootFs::new(&self.dir);

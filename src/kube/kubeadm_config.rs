@@ -201,7 +201,8 @@ pub fn parse_documents(
     text: &str,
 ) -> Result<(Option<ClusterConfiguration>, Option<NodeConfiguration>), String> {
     let documents: Vec<AnyDocument> =
-        serde_saphyr::from_multiple(text).map_err(|error| super::yaml_error_message(&error))?;
+        serde_saphyr::from_multiple_with_options(text, super::yaml_options())
+            .map_err(|error| super::yaml_error_message(&error))?;
     let mut cluster = None;
     let mut node = None;
     for document in documents {

@@ -61,7 +61,9 @@ pub struct User {
     pub client_certificate_data: Option<String>,
     #[serde(default)]
     pub client_key: Option<String>,
-    #[serde(default)]
+    /// Embedded key data. `node-doctor collect` writes the public key of the embedded private
+    /// key under the name `client-public-key-data`, which is read here the same way.
+    #[serde(default, alias = "client-public-key-data")]
     pub client_key_data: Option<String>,
     #[serde(default)]
     pub token: Option<String>,
@@ -158,7 +160,7 @@ impl LoadedKubeconfig {
         if text.trim().is_empty() {
             return Err(invalid("file is empty".to_string()));
         }
-        let config: Kubeconfig = serde_saphyr::from_str(text)
+        let config: Kubeconfig = serde_saphyr::from_str_with_options(text, super::yaml_options())
             .map_err(|error| invalid(super::yaml_error_message(&error)))?;
         Ok(LoadedKubeconfig {
             path: path.to_string(),

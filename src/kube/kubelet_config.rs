@@ -115,9 +115,11 @@ impl KubeletConfiguration {
 
     /// Parses the YAML text. The error names the line and column of the first problem.
     pub fn parse(text: &str, path: &str) -> Result<KubeletConfiguration, KubeletConfigError> {
-        serde_saphyr::from_str(text).map_err(|error| KubeletConfigError::Invalid {
-            path: path.to_string(),
-            message: super::yaml_error_message(&error),
+        serde_saphyr::from_str_with_options(text, super::yaml_options()).map_err(|error| {
+            KubeletConfigError::Invalid {
+                path: path.to_string(),
+                message: super::yaml_error_message(&error),
+            }
         })
     }
 }

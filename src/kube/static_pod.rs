@@ -107,9 +107,11 @@ impl StaticPod {
         // Typed String fields keep `no`, `on` and `0755` as written; only untyped values would
         // turn into booleans or numbers.
         let document: PodDocument =
-            serde_saphyr::from_str(text).map_err(|error| ManifestError::Invalid {
-                path: path.to_string(),
-                message: super::yaml_error_message(&error),
+            serde_saphyr::from_str_with_options(text, super::yaml_options()).map_err(|error| {
+                ManifestError::Invalid {
+                    path: path.to_string(),
+                    message: super::yaml_error_message(&error),
+                }
             })?;
 
         let kind = document.kind.unwrap_or_default();

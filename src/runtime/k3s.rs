@@ -30,7 +30,8 @@ pub fn check_registries_yaml(host: &dyn Host) -> Option<Result<Vec<Misplaced>, S
         Err(error) if error.is_not_found() => return None,
         Err(error) => return Some(Err(error.to_string())),
     };
-    let value: Value = match serde_saphyr::from_str(&text) {
+    let value: Value = match serde_saphyr::from_str_with_options(&text, crate::kube::yaml_options())
+    {
         Ok(value) => value,
         Err(error) => return Some(Err(crate::kube::yaml_error_message(&error))),
     };

@@ -9,7 +9,8 @@ use crate::kube::KUBELET_KUBECONFIG;
 use crate::kube::kubelet_flags::{FlagValue, KubeletFlags};
 use crate::kube::objects::{DaemonSet, DaemonSetList, Node, Pod, PodList, parse_json};
 use crate::kube::pod_log::{
-    ContainerLog, container_links_by_prefix, container_log_files, pod_log_dirs,
+    ContainerLog, container_links_by_prefix, container_log_files, container_log_files_in,
+    pod_log_dirs,
 };
 
 pub const UNINITIALIZED_TAINT: &str = "node.cloudprovider.kubernetes.io/uninitialized";
@@ -264,7 +265,11 @@ fn read_logs(host: &dyn Host, proxy: Option<&ProxyPod>) -> (Option<FileVerdict>,
 fn newest_proxy_log_files(host: &dyn Host) -> Vec<String> {
     let mut best: Option<(Option<Timestamp>, Vec<String>)> = None;
     for dir in pod_log_dirs(host, NAMESPACE, "kube-proxy-") {
-        let files = container_log_files(host, NAMESPACE, &dir.pod, Some(&dir.uid), NAME, &[]);
+        let mut files = container_log_files_in(host, &dir, NAME);
+        if files.is_empty() {
+            // No N.log in the folder: the /var/log/containers links may still name the pod.
+            files = container_log_files(host, NAMESPACE, &dir.pod, Some(&dir.uid), NAME, &[]);
+        }
         let Some(newest) = files.first() else {
             continue;
         };

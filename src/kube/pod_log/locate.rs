@@ -86,26 +86,47 @@ fn from_pods_dir(
         if dir.pod != pod || uid.is_some_and(|uid| uid != dir.uid) {
             continue;
         }
-        let container_dir = format!("{}/{container}", dir.path());
-        let Ok(entries) = host.read_dir(&container_dir) else {
-            continue;
-        };
-        for entry in entries {
-            let Some(restart) = entry
-                .name
-                .strip_suffix(".log")
-                .and_then(|number| number.parse::<u64>().ok())
-            else {
-                continue;
-            };
-            let path = format!("{container_dir}/{}", entry.name);
-            let modified = host.stat(&path).ok().and_then(|meta| meta.modified);
-            found.push((modified, restart, path));
-        }
+        found.extend(restart_logs(host, &dir, container));
     }
     // Several folders of one pod name (a deleted pod not yet cleaned up) are ordered by age.
     found.sort_by_key(|entry| std::cmp::Reverse((entry.0, entry.1)));
     found.into_iter().map(|(_, _, path)| path).collect()
+}
+
+/// Lists CONTAINER/N.log in one pod log folder, highest N (the latest restart) first. Callers
+/// that already listed /var/log/pods use this instead of [`container_log_files`], which lists
+/// it again, so that going through every folder stays linear in the number of folders.
+pub fn container_log_files_in(host: &dyn Host, dir: &PodLogDir, container: &str) -> Vec<String> {
+    let mut found = restart_logs(host, dir, container);
+    found.sort_by_key(|entry| std::cmp::Reverse((entry.0, entry.1)));
+    found.truncate(FILES_PER_CONTAINER);
+    found.into_iter().map(|(_, _, path)| path).collect()
+}
+
+/// Returns each N.log of one container in one pod log folder with its modification time and N.
+fn restart_logs(
+    host: &dyn Host,
+    dir: &PodLogDir,
+    container: &str,
+) -> Vec<(Option<jiff::Timestamp>, u64, String)> {
+    let mut found = Vec::new();
+    let container_dir = format!("{}/{container}", dir.path());
+    let Ok(entries) = host.read_dir(&container_dir) else {
+        return found;
+    };
+    for entry in entries {
+        let Some(restart) = entry
+            .name
+            .strip_suffix(".log")
+            .and_then(|number| number.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let path = format!("{container_dir}/{}", entry.name);
+        let modified = host.stat(&path).ok().and_then(|meta| meta.modified);
+        found.push((modified, restart, path));
+    }
+    found
 }
 
 /// Lists /var/log/containers/POD_NAMESPACE_CONTAINER-ID.log links: those of `runtime_ids` in

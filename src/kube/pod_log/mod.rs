@@ -13,7 +13,9 @@ mod cri;
 mod json_file;
 mod locate;
 
-pub use locate::{PodLogDir, container_links_by_prefix, container_log_files, pod_log_dirs};
+pub use locate::{
+    PodLogDir, container_links_by_prefix, container_log_files, container_log_files_in, pod_log_dirs,
+};
 
 use crate::host::{FileTail, Host, HostError};
 
