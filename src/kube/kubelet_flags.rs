@@ -303,36 +303,10 @@ fn unquote(value: &str) -> String {
     }
 }
 
-/// Splits a command line into words, honouring single and double quotes.
+/// Splits a command line into words the way systemd splits `ExecStart=` and variable values:
+/// quotes group words and a backslash keeps the next character.
 pub fn split_words(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut quote: Option<char> = None;
-    for c in line.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => word.push(c),
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                in_word = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            (None, c) => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    words
+    crate::systemd::split_unit_words(line)
 }
 
 #[cfg(test)]
