@@ -624,3 +624,28 @@ fn shipped_checks_are_valid_and_run() {
         "{status}: {stderr}"
     );
 }
+
+#[test]
+fn later_folder_replaces_same_file_name() {
+    let temp = tempfile::tempdir().unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("checks/kubelet-files.yaml");
+    let text = fs::read_to_string(&shipped).unwrap();
+    for folder in ["first", "second"] {
+        write(&temp.path().join(folder).join("kubelet-files.yaml"), &text);
+    }
+    let first = temp.path().join("first");
+    let second = temp.path().join("second");
+    let (status, report, stderr) = run_json(&[
+        "check",
+        "--only",
+        "kubelet-files",
+        "--checks-dir",
+        first.to_str().unwrap(),
+        "--checks-dir",
+        second.to_str().unwrap(),
+        "--root",
+        temp.path().to_str().unwrap(),
+    ]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(check(&report, "kubelet-files")["status"], "passed");
+}

@@ -22,6 +22,13 @@ pub struct FileRule {
 }
 
 impl FileRule {
+    fn has_conditions(&self) -> bool {
+        self.max_mode.is_some()
+            || self.owner.is_some()
+            || self.contents_match.is_some()
+            || self.contents_not_match.is_some()
+    }
+
     pub fn evaluate(&self, context: &Context, template: &FindingTemplate) -> RuleOutcome {
         let host = context.host.as_ref();
         let mut vars = Vars::new();
@@ -34,7 +41,9 @@ impl FileRule {
             Err(error) => return RuleOutcome::Error(error.to_string()),
         };
         let Some(meta) = meta else {
-            if !self.exists {
+            // mode, owner and contents conditions describe a file that is there; a missing file
+            // is a finding only for a rule that checks existence alone.
+            if !self.exists || self.has_conditions() {
                 return RuleOutcome::Findings(Vec::new());
             }
             return existence(template, vars, "exists", "missing");

@@ -29,7 +29,9 @@ pub struct Loaded {
 }
 
 /// Lists the `.yaml` and `.yml` files of each folder, sorted by name. A folder that does not
-/// exist is skipped.
+/// exist is skipped. A file in a later folder replaces the file of the same name from an earlier
+/// one, so /etc/node-doctor/checks.d/NAME.yaml overrides the shipped NAME.yaml and --checks-dir
+/// overrides both, the way /etc overrides /usr/lib for systemd drop-ins.
 pub fn checks_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, RuleError> {
     let mut files = Vec::new();
     for dir in dirs {
@@ -52,7 +54,16 @@ pub fn checks_files(dirs: &[PathBuf]) -> Result<Vec<PathBuf>, RuleError> {
             })
             .collect();
         names.sort();
-        files.extend(names);
+        for path in names {
+            if let Some(masked) = files
+                .iter()
+                .position(|f: &PathBuf| f.file_name() == path.file_name())
+            {
+                tracing::debug!(masked = %files[masked].display(), by = %path.display(), "checks file replaced");
+                files.remove(masked);
+            }
+            files.push(path);
+        }
     }
     Ok(files)
 }
