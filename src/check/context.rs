@@ -80,13 +80,18 @@ impl Context {
     }
 
     /// Returns the value stored under `key` for this run, computing it first if no check has.
-    /// Two checks asking at once may both compute it; the first stored value wins. A key names
+    /// Without a host memo, two checks asking at once may both compute it; the first stored
+    /// value wins. A key names
     /// its type, such as `static-pod:etcd`, so one key always holds one type.
     pub fn cached<T: Send + Sync + 'static>(
         &self,
         key: &str,
         compute: impl FnOnce() -> T,
     ) -> Arc<T> {
+        // The host's memo makes a second asker wait for the first instead of computing again.
+        if let Some(memo) = self.host.memo() {
+            return memo.get_or_compute(key, compute);
+        }
         if let Some(value) = self.cache_get::<T>(key) {
             return value;
         }

@@ -35,6 +35,7 @@ pub struct LiveHost {
     /// The API client of the last request, with the node kubeconfig it was built for, so one
     /// run reads the credentials and sets up TLS once.
     api: Mutex<Option<(String, Arc<ApiClient>)>>,
+    memo: super::Memo,
 }
 
 impl LiveHost {
@@ -46,6 +47,7 @@ impl LiveHost {
             now,
             network: NetworkSettings::offline(),
             api: Mutex::new(None),
+            memo: super::Memo::default(),
         }
     }
 
@@ -99,6 +101,10 @@ impl Host for LiveHost {
 
     fn recorded_node_name(&self) -> Option<String> {
         None
+    }
+
+    fn memo(&self) -> Option<&super::Memo> {
+        Some(&self.memo)
     }
 
     fn live_root(&self) -> Option<&std::path::Path> {

@@ -12,6 +12,7 @@ mod fetch;
 mod http;
 mod kernel_root;
 mod live;
+mod memo;
 mod meta;
 mod network;
 mod rootfs;
@@ -22,6 +23,7 @@ pub use error::{HostError, HostErrorKind};
 pub use fetch::{DEFAULT_METADATA_URL, FetchRequest, NetworkSettings};
 pub use live::LiveHost;
 pub(crate) use live::encode_path_segment;
+pub use memo::Memo;
 pub use meta::{DirEntry, FileKind, FileMeta, FileTail};
 pub use rootfs::RootFs;
 pub use snapshot::{SNAPSHOT_FORMAT, SnapshotHost};
@@ -59,6 +61,11 @@ pub trait Host: Send + Sync {
 
     /// Returns the node name recorded by whoever captured the host, if any.
     fn recorded_node_name(&self) -> Option<String>;
+
+    /// Returns the store for values derived once per run, when the host keeps one.
+    fn memo(&self) -> Option<&Memo> {
+        None
+    }
 
     /// Reads a regular file, following symlinks under the root. Fails with
     /// [`HostErrorKind::TooLarge`] instead of reading more than `max_bytes`.

@@ -61,6 +61,7 @@ pub struct SnapshotHost {
     special: BTreeMap<String, FileKind>,
     /// Every path component of every `special` key, to skip resolving paths that cannot match.
     special_names: std::collections::HashSet<String>,
+    memo: super::Memo,
     /// Keeps an unpacked .tar.gz alive for as long as the host is used.
     _unpacked: Option<tempfile::TempDir>,
 }
@@ -165,6 +166,7 @@ impl SnapshotHost {
             captured_at,
             now,
             special,
+            memo: super::Memo::default(),
             _unpacked: unpacked,
         })
     }
@@ -280,6 +282,10 @@ impl Host for SnapshotHost {
 
     fn recorded_node_name(&self) -> Option<String> {
         self.node.clone()
+    }
+
+    fn memo(&self) -> Option<&super::Memo> {
+        Some(&self.memo)
     }
 
     fn read_file(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, HostError> {

@@ -95,8 +95,18 @@ pub struct KubeletFlags {
 }
 
 impl KubeletFlags {
-    /// Reads the running kubelet's flags, or assembles them from kubeadm's files.
+    /// Reads the running kubelet's flags, or assembles them from kubeadm's files. The result
+    /// is kept in the host's memo, so the checks of one run read the files once.
     pub fn read(host: &dyn Host) -> KubeletFlags {
+        match host.memo() {
+            Some(memo) => (*memo
+                .get_or_compute("kubelet-flags", || KubeletFlags::read_uncached(host)))
+            .clone(),
+            None => KubeletFlags::read_uncached(host),
+        }
+    }
+
+    fn read_uncached(host: &dyn Host) -> KubeletFlags {
         if let Some(flags) = KubeletFlags::from_running_kubelet(host) {
             return flags;
         }

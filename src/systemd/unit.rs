@@ -23,11 +23,23 @@ pub struct Unit {
 }
 
 impl Unit {
+    /// Loads a unit once per run: several checks read kubelet.service and the runtimes' units,
+    /// and each load probes every folder of the search path.
+    pub fn load(host: &dyn Host, name: &str) -> Unit {
+        match host.memo() {
+            Some(memo) => {
+                let key = format!("systemd-unit:{name}");
+                (*memo.get_or_compute(&key, || Unit::load_uncached(host, name))).clone()
+            }
+            None => Unit::load_uncached(host, name),
+        }
+    }
+
     /// Loads `name` (such as `docker.service`) from the host's unit search path.
     ///
     /// A unit without a fragment keeps its drop-ins, because systemd reads them for a unit that
     /// is not found too, and `systemctl show` reports their settings.
-    pub fn load(host: &dyn Host, name: &str) -> Unit {
+    fn load_uncached(host: &dyn Host, name: &str) -> Unit {
         let mut unit = Unit {
             name: name.to_string(),
             ..Unit::default()
