@@ -51,7 +51,7 @@ impl KernelRoot {
         if UNSUPPORTED.load(Ordering::Relaxed) {
             return None;
         }
-        // Magic links such as /proc/self/root would lead out of the root, so they are refused.
+        // Magic links such as /proc/self/root would lead out of the root, so they are rejected.
         let how = OpenHow::new()
             .flags(flags | OFlag::O_CLOEXEC)
             .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);

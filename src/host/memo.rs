@@ -2,8 +2,8 @@
 //!
 //! Several checks read the kubelet's flags, which means loading kubelet.service with its
 //! drop-ins and the flags files. A host lives for one run, so a value stored here can be
-//! computed once. A check that asks while another is computing the same key waits for it
-//! instead of computing it again.
+//! computed once. A check that requests a key while another check computes it waits for that
+//! result instead of computing it again.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -17,8 +17,8 @@ pub struct Memo {
 }
 
 impl Memo {
-    /// Returns the value stored under `key`, computing it on first use. A key always holds
-    /// one type; asking for another type is a programming error.
+    /// Returns the value stored under `key`, computing it on first use. A key always stores
+    /// one type, and requesting another type is a programming error.
     pub fn get_or_compute<T: Send + Sync + 'static>(
         &self,
         key: &str,
@@ -31,7 +31,7 @@ impl Memo {
         let value = slot.get_or_init(|| Arc::new(compute()) as Arc<dyn Any + Send + Sync>);
         Arc::clone(value)
             .downcast::<T>()
-            .unwrap_or_else(|_| panic!("memo key {key} holds another type"))
+            .unwrap_or_else(|_| panic!("memo key {key} stores another type"))
     }
 }
 
