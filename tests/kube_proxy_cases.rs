@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use casebuild::{build_overlay_case, finding, fix_text, fixtures, run_json_with, write};
+use casebuild::{
+    assert_expectations, build_overlay_case, evidence_text, finding, fix_text, fixtures,
+    run_json_with, write,
+};
 
 const RACE: &str = "040-kube-proxy-scheduled-before-ccm-initialised-node";
 const STATIC_POD: &str = "042-kube-proxy-static-pod-before-node-registration";
@@ -59,86 +62,12 @@ fn check_status(report: &Value) -> (String, String) {
     )
 }
 
-/// Renders evidence as `"source" "field" value` lines, so tests can match a whole entry.
-fn evidence_json(finding: &Value) -> String {
-    finding["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {} {}",
-                e["source"],
-                e["field"],
-                e["value"].as_str().unwrap()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn check_case(name: &str) {
     let temp = tempfile::tempdir().unwrap();
     let (_, spec) = case_spec(name);
     let snapshot = build(name, temp.path());
     let (status, report) = run_check(&snapshot);
-    let expect = &spec["expect"];
-    let found = codes(&report);
-
-    assert_eq!(
-        status as i64,
-        expect["exit"].as_i64().unwrap(),
-        "{name}: exit status; findings {found:?}, checks {}",
-        report["checks"]
-    );
-    for (code, severity) in expect["codes"].as_object().unwrap() {
-        let reported = finding(&report, code)
-            .unwrap_or_else(|| panic!("{name}: {code} not reported; got {found:?}"));
-        assert_eq!(
-            &reported["severity"], severity,
-            "{name}: severity of {code}"
-        );
-    }
-    for code in expect["absent"].as_array().unwrap() {
-        assert!(
-            finding(&report, code.as_str().unwrap()).is_none(),
-            "{name}: {code} reported but should not be"
-        );
-    }
-    for (code, needles) in expect["summary"].as_object().unwrap() {
-        let summary = finding(&report, code).unwrap()["summary"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        for needle in needles.as_array().unwrap() {
-            let needle = needle.as_str().unwrap();
-            assert!(
-                summary.contains(needle),
-                "{name}: summary of {code} lacks {needle:?}: {summary}"
-            );
-        }
-    }
-    for (code, needles) in expect["evidence"].as_object().unwrap() {
-        let evidence = evidence_json(finding(&report, code).unwrap());
-        for needle in needles.as_array().unwrap() {
-            let needle = needle.as_str().unwrap();
-            assert!(
-                evidence.contains(needle),
-                "{name}: evidence of {code} lacks {needle:?}:\n{evidence}"
-            );
-        }
-    }
-    for (code, needles) in expect["fix"].as_object().unwrap() {
-        let reported = finding(&report, code).unwrap();
-        let text = format!("{}\n{}", fix_text(reported), reported["details"]);
-        for needle in needles.as_array().unwrap() {
-            let needle = needle.as_str().unwrap();
-            assert!(
-                text.contains(needle),
-                "{name}: fix of {code} lacks {needle:?}:\n{text}"
-            );
-        }
-    }
+    assert_expectations(name, status, &report, &spec["expect"], true);
 }
 
 /// Replaces case 042's kube-proxy log with `lines` (CRI format) and returns the report.
@@ -192,7 +121,7 @@ fn case_040_still_tainted_is_not_restart() {
     assert!(fix.contains("When the taint"), "{fix}");
     let taint = finding(&report, TAINT_PRESENT).expect("taint reported");
     assert!(taint["summary"].as_str().unwrap().contains("for 30m"));
-    assert!(evidence_json(taint).contains("\"status.addresses\" Hostname worker-1"));
+    assert!(evidence_text(taint).contains("\"status.addresses\" Hostname worker-1"));
     assert!(finding(&report, TOLERATES).is_some());
 }
 
@@ -241,7 +170,7 @@ fn daemonset_used_without_pod() {
     let (_, report) = run_check(&snapshot);
     let tolerates = finding(&report, TOLERATES).expect("tolerates reported");
     assert!(
-        evidence_json(tolerates).contains(
+        evidence_text(tolerates).contains(
             "\"api/daemonsets.json\" \"spec.template.spec.tolerations\" {operator: Exists}"
         )
     );
@@ -253,7 +182,7 @@ fn daemonset_used_without_pod() {
             .contains("kube-proxy-x7k2p")
     );
     assert!(
-        evidence_json(unknown)
+        evidence_text(unknown)
             .contains("/var/log/containers/kube-proxy-x7k2p_kube-system_kube-proxy-")
     );
 }
@@ -273,7 +202,7 @@ fn each_wording_is_node_ip_unknown() {
             .unwrap_or_else(|| panic!("{wording}: got {:?}", codes(&report)));
         assert_eq!(unknown["severity"], "critical");
         assert!(
-            evidence_json(unknown).contains(wording.split("] ").nth(1).unwrap()),
+            evidence_text(unknown).contains(wording.split("] ").nth(1).unwrap()),
             "{wording}"
         );
     }
@@ -306,7 +235,7 @@ fn partial_cri_lines_are_joined() {
     let report = run_with_cri_log(log);
     let unknown = finding(&report, NODE_IP_UNKNOWN).expect("joined line matched");
     assert!(
-        evidence_json(unknown)
+        evidence_text(unknown)
             .contains("invalid nodeIP, initializing kube-proxy with 127.0.0.1 as nodeIP")
     );
 }
@@ -352,7 +281,7 @@ fn newest_log_decides_after_restart() {
     write(&newer, "");
     let (_, report) = run_check(&snapshot);
     let unknown = finding(&report, NODE_IP_UNKNOWN).expect("previous log decides");
-    assert!(evidence_json(unknown).contains("/kube-proxy/0.log"));
+    assert!(evidence_text(unknown).contains("/kube-proxy/0.log"));
 }
 
 #[test]

@@ -13,7 +13,7 @@ use std::fs;
 
 use serde_json::Value;
 
-use casebuild::{build_case, evidence_text, finding, fix_text, fixtures, run_json};
+use casebuild::{assert_expectations, build_case, fixtures, run_json};
 
 fn check_case(name: &str) {
     let case_dir = fixtures().join("cases").join(name);
@@ -22,50 +22,7 @@ fn check_case(name: &str) {
     let temp = tempfile::tempdir().unwrap();
     let snapshot = build_case(&case_dir, &spec, temp.path());
     let (status, report) = run_json(&snapshot);
-    let expect = &spec["expect"];
-    let codes: Vec<&str> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap())
-        .collect();
-
-    assert_eq!(
-        status as i64,
-        expect["exit"].as_i64().unwrap(),
-        "{name}: exit status; findings {codes:?}"
-    );
-    for (code, severity) in expect["codes"].as_object().unwrap() {
-        let found = finding(&report, code)
-            .unwrap_or_else(|| panic!("{name}: {code} not reported; got {codes:?}"));
-        assert_eq!(&found["severity"], severity, "{name}: severity of {code}");
-    }
-    for code in expect["absent"].as_array().unwrap() {
-        assert!(
-            finding(&report, code.as_str().unwrap()).is_none(),
-            "{name}: {code} reported but should not be"
-        );
-    }
-    for (code, needles) in expect["evidence"].as_object().unwrap() {
-        let evidence = evidence_text(finding(&report, code).unwrap());
-        for needle in needles.as_array().unwrap() {
-            let needle = needle.as_str().unwrap();
-            assert!(
-                evidence.contains(needle),
-                "{name}: evidence of {code} lacks {needle:?}:\n{evidence}"
-            );
-        }
-    }
-    for (code, needles) in expect["fix"].as_object().unwrap() {
-        let fix = fix_text(finding(&report, code).unwrap());
-        for needle in needles.as_array().unwrap() {
-            let needle = needle.as_str().unwrap();
-            assert!(
-                fix.contains(needle),
-                "{name}: fix of {code} lacks {needle:?}:\n{fix}"
-            );
-        }
-    }
+    assert_expectations(name, status, &report, &spec["expect"], false);
 }
 
 #[test]

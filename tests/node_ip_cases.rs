@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use casebuild::{
-    build_overlay_case, evidence_text, finding, fix_text, fixtures, run_json_with, write,
+    assert_expectations, build_overlay_case, evidence_text, finding, fix_text, fixtures,
+    run_json_with, write,
 };
 
 const DIGITALOCEAN: &str = "010-digitalocean-anchor-ip-picked-as-internalip";
@@ -59,79 +60,7 @@ fn check_case(name: &str) {
     let (_, spec) = case_spec(name);
     let snapshot = build(name, temp.path());
     let (status, report) = run_node_ip(&snapshot);
-    let expect = &spec["expect"];
-    let found = codes(&report);
-
-    assert_eq!(
-        status as i64,
-        expect["exit"].as_i64().unwrap(),
-        "{name}: exit status; findings {found:?}"
-    );
-    for (code, severity) in expect["codes"].as_object().unwrap() {
-        let reported = finding(&report, code)
-            .unwrap_or_else(|| panic!("{name}: {code} not reported; got {found:?}"));
-        assert_eq!(
-            &reported["severity"], severity,
-            "{name}: severity of {code}"
-        );
-    }
-    for code in expect["absent"].as_array().unwrap() {
-        assert!(
-            finding(&report, code.as_str().unwrap()).is_none(),
-            "{name}: {code} reported but should not be"
-        );
-    }
-    for (code, needles) in expect["summary"].as_object().unwrap() {
-        let summary = finding(&report, code).unwrap()["summary"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        for needle in needles.as_array().unwrap() {
-            let needle = needle.as_str().unwrap();
-            assert!(
-                summary.contains(needle),
-                "{name}: summary of {code} lacks {needle:?}: {summary}"
-            );
-        }
-    }
-    for (code, needles) in expect["evidence"].as_object().unwrap() {
-        let evidence = evidence_json(finding(&report, code).unwrap());
-        for needle in needles.as_array().unwrap() {
-            let needle = needle.as_str().unwrap();
-            assert!(
-                evidence.contains(needle),
-                "{name}: evidence of {code} lacks {needle:?}:\n{evidence}"
-            );
-        }
-    }
-    for (code, needles) in expect["fix"].as_object().unwrap() {
-        let fix = fix_text(finding(&report, code).unwrap());
-        for needle in needles.as_array().unwrap() {
-            let needle = needle.as_str().unwrap();
-            assert!(
-                fix.contains(needle),
-                "{name}: fix of {code} lacks {needle:?}:\n{fix}"
-            );
-        }
-    }
-}
-
-/// Renders evidence as `"source" "field" value` lines, so tests can match a whole entry.
-fn evidence_json(finding: &Value) -> String {
-    finding["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {} {}",
-                e["source"],
-                e["field"],
-                e["value"].as_str().unwrap()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    assert_expectations(name, status, &report, &spec["expect"], false);
 }
 
 #[test]

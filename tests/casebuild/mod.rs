@@ -283,3 +283,75 @@ pub fn run_json_with(snapshot: &Path, args: &[&str]) -> (i32, Value) {
     });
     (output.status.code().unwrap(), report)
 }
+
+/// Asserts a case's `expect` block against a report: `exit`, then the optional `codes` (with
+/// severities), `absent`, and `summary`, `evidence` and `fix` (text each must contain). With
+/// `fix_with_details`, the fix needles may also match the finding's details.
+pub fn assert_expectations(
+    name: &str,
+    status: i32,
+    report: &Value,
+    expect: &Value,
+    fix_with_details: bool,
+) {
+    let found: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        status as i64,
+        expect["exit"].as_i64().unwrap(),
+        "{name}: exit status; findings {found:?}, checks {}",
+        report["checks"]
+    );
+
+    if let Some(codes) = expect.get("codes").and_then(Value::as_object) {
+        for (code, severity) in codes {
+            let reported = finding(report, code)
+                .unwrap_or_else(|| panic!("{name}: {code} not reported; got {found:?}"));
+            assert_eq!(
+                &reported["severity"], severity,
+                "{name}: severity of {code}"
+            );
+        }
+    }
+    if let Some(absent) = expect.get("absent").and_then(Value::as_array) {
+        for code in absent {
+            let code = code.as_str().unwrap();
+            assert!(
+                finding(report, code).is_none(),
+                "{name}: {code} reported but should not be"
+            );
+        }
+    }
+
+    for key in ["summary", "evidence", "fix"] {
+        let Some(entries) = expect.get(key).and_then(Value::as_object) else {
+            continue;
+        };
+        for (code, needles) in entries {
+            let reported = finding(report, code)
+                .unwrap_or_else(|| panic!("{name}: {code} not reported; got {found:?}"));
+            let text = expected_text(key, reported, fix_with_details);
+            for needle in needles.as_array().unwrap() {
+                let needle = needle.as_str().unwrap();
+                assert!(
+                    text.contains(needle),
+                    "{name}: {key} of {code} lacks {needle:?}:\n{text}"
+                );
+            }
+        }
+    }
+}
+
+/// Returns the part of a finding an `expect` key names, as text to search.
+fn expected_text(key: &str, finding: &Value, fix_with_details: bool) -> String {
+    match key {
+        "summary" => finding["summary"].as_str().unwrap().to_string(),
+        "evidence" => evidence_text(finding),
+        _ if fix_with_details => format!("{}\n{}", fix_text(finding), finding["details"]),
+        _ => fix_text(finding),
+    }
+}
