@@ -46,20 +46,49 @@ pub fn line_time(text: &str) -> Option<String> {
         .map(|captures| captures[1].to_string())
 }
 
-static BOOTSTRAP_TOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b([a-z0-9]{6})\.[a-z0-9]{16}\b").expect("token pattern"));
+/// Secrets a log line can carry, each with what replaces it. The name of each secret stays, so
+/// the line still says what was there.
+static SECRETS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
+    [
+        // A bootstrap token's secret half; its ID, before the dot, is public.
+        (r"\b([a-z0-9]{6})\.[a-z0-9]{16}\b", "$1.<redacted>"),
+        // The key kubeadm encrypts uploaded control-plane certificates with.
+        (
+            r#"(?i)(certificate-?key\\?"?\s*[=:\s]\s*\\?"?)[0-9a-f]{64}"#,
+            "$1<redacted>",
+        ),
+        // HTTP Authorization header values.
+        (r"(?i)(authorization:\s*\w+\s+)\S+", "$1<redacted>"),
+        (r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{16,}", "$1<redacted>"),
+        // A password in a URL's user information.
+        (r"(://[^/\s:@]+:)[^/\s@]+@", "$1<redacted>@"),
+        // `token: x`, `password=x`, `"auth": "x"` and the like, as YAML, JSON or flags.
+        (
+            r#"(?i)\b((?:[a-z]+[-_])?(?:token|password|passwd|secret|auth)\\?"?\s*[:=]\s*\\?"?)[^\s"\\,;}\]]+"#,
+            "$1<redacted>",
+        ),
+    ]
+    .into_iter()
+    .map(|(pattern, replacement)| (Regex::new(pattern).expect("secret pattern"), replacement))
+    .collect()
+});
 
 /// The maximum length of a line shown as evidence, in bytes.
 const MAX_SHOWN_LINE: usize = 2000;
 
-/// Returns a line fit to show: bootstrap token secrets replaced, lines with key material
-/// dropped, and long lines cut.
+/// Returns a line fit to show: token, password and key secrets replaced, lines with private
+/// key material dropped, and long lines cut.
 pub fn redact(text: &str) -> String {
     let lower = text.to_ascii_lowercase();
     if lower.contains("key-data") || lower.contains("private key") {
         return "[line not shown: it may contain key material]".to_string();
     }
-    let redacted = BOOTSTRAP_TOKEN.replace_all(text, "$1.<redacted>");
+    let mut redacted = text.to_string();
+    for (pattern, replacement) in SECRETS.iter() {
+        if let std::borrow::Cow::Owned(replaced) = pattern.replace_all(&redacted, *replacement) {
+            redacted = replaced;
+        }
+    }
     let trimmed = redacted.trim();
     if trimmed.len() <= MAX_SHOWN_LINE {
         return trimmed.to_string();
@@ -113,5 +142,58 @@ mod tests {
             "kubeadm join x --token abcdef.<redacted> --discovery"
         );
         assert!(!redact("client-key-data: AAAA").contains("AAAA"));
+    }
+
+    #[test]
+    fn redact_hides_passwords_and_headers() {
+        let key = "f8902e114ef118304e561c3ecd4d0b543adc226b7a07f675f56564185ffe0c07";
+        let cases = [
+            (
+                format!("kubeadm join x --control-plane --certificate-key {key}"),
+                "--certificate-key <redacted>".to_string(),
+            ),
+            (
+                format!("certificateKey: \"{key}\""),
+                "certificateKey: \"<redacted>".to_string(),
+            ),
+            (
+                "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.payload".to_string(),
+                "Authorization: Bearer <redacted>".to_string(),
+            ),
+            (
+                "pulling https://robot:s3cr3tpass@registry.example.test/v2/".to_string(),
+                "https://robot:<redacted>@registry.example.test".to_string(),
+            ),
+            (
+                "password: hunter2hunter2 username: robot".to_string(),
+                "password: <redacted> username: robot".to_string(),
+            ),
+            (
+                r#"{\"auth\":\"cm9ib3Q6aHVudGVyMg==\"}"#.to_string(),
+                r#"\"auth\":\"<redacted>"#.to_string(),
+            ),
+            (
+                "--bootstrap-token=0123456789abcdef0123".to_string(),
+                "--bootstrap-token=<redacted>".to_string(),
+            ),
+        ];
+        for (line, expected) in cases {
+            let shown = redact(&line);
+            assert!(shown.contains(&expected), "{line} became {shown}");
+        }
+    }
+
+    #[test]
+    fn redact_keeps_public_values() {
+        let lines = [
+            "--discovery-token-ca-cert-hash sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "token id \"abcdef\" is invalid for this cluster or it has expired",
+            "Unable to authenticate the request: x509: certificate has expired",
+            "no basic auth credentials",
+            "basic authentication failed: invalid bearer token",
+        ];
+        for line in lines {
+            assert_eq!(redact(line), line);
+        }
     }
 }

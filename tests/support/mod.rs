@@ -434,35 +434,61 @@ pub fn assert_no_key_material(output: &str) {
 
 /// [`assert_no_key_material`] against a given list of secrets.
 pub fn assert_no_key_material_in(output: &str, secrets: &[KeySecret]) {
-    assert!(
-        !output.contains("PRIVATE KEY-----"),
-        "output contains a private key PEM marker"
-    );
-    assert!(
-        !output.contains("client-key-data"),
-        "output contains client-key-data"
-    );
+    KeyScan::new(secrets).assert_clean(output);
+}
 
-    let squeezed: String = output
-        .replace("\\n", "")
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    for secret in secrets {
-        let bytes = secret.base64.as_bytes();
-        if bytes.len() < KEY_RUN {
-            continue;
-        }
-        for start in 0..=bytes.len() - KEY_RUN {
-            let run = &secret.base64[start..start + KEY_RUN];
-            if secret.public.iter().any(|public| public.contains(run)) {
+/// The private-key runs to look for, indexed once so that scanning long outputs (trace logs)
+/// costs one hash lookup per output position.
+pub struct KeyScan {
+    /// Each forbidden run, with the key it comes from and its offset there.
+    runs: std::collections::HashMap<String, (String, usize)>,
+}
+
+impl KeyScan {
+    pub fn new(secrets: &[KeySecret]) -> KeyScan {
+        let mut runs = std::collections::HashMap::new();
+        for secret in secrets {
+            let bytes = secret.base64.as_bytes();
+            if bytes.len() < KEY_RUN {
                 continue;
             }
-            assert!(
-                !squeezed.contains(run),
-                "output contains private key material from {} (offset {start}): {run}",
-                secret.origin
-            );
+            for start in 0..=bytes.len() - KEY_RUN {
+                let run = &secret.base64[start..start + KEY_RUN];
+                if secret.public.iter().any(|public| public.contains(run)) {
+                    continue;
+                }
+                runs.entry(run.to_string())
+                    .or_insert_with(|| (secret.origin.clone(), start));
+            }
+        }
+        KeyScan { runs }
+    }
+
+    /// Fails as [`assert_no_key_material`] describes.
+    pub fn assert_clean(&self, output: &str) {
+        assert!(
+            !output.contains("PRIVATE KEY-----"),
+            "output contains a private key PEM marker"
+        );
+        assert!(
+            !output.contains("client-key-data"),
+            "output contains client-key-data"
+        );
+
+        let squeezed: Vec<u8> = output
+            .replace("\\n", "")
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        for window in squeezed.windows(KEY_RUN) {
+            let Ok(run) = std::str::from_utf8(window) else {
+                continue;
+            };
+            if let Some((origin, start)) = self.runs.get(run) {
+                panic!(
+                    "output contains private key material from {origin} (offset {start}): {run}"
+                );
+            }
         }
     }
 }
