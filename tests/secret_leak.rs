@@ -1,7 +1,7 @@
-//! No secret reaches any output. Every command that reads a node runs at the most verbose log
-//! level (`-vvv`, trace) in every report format on every fixture snapshot, and standard output
-//! and standard error are scanned for private key material and for every token, password and
-//! certificate key written in the fixtures. A planted node then carries such secrets in the
+//! No secret reaches any output. Every command that reads a node runs at trace level (`-vvv`)
+//! in every report format on every fixture snapshot. Standard output and standard error are
+//! scanned for private key material and for every token, password and certificate key written
+//! in the fixtures. A planted node then carries such secrets in the
 //! places node-doctor reads and quotes: journals, kubeconfigs, registry settings and a
 //! `kubeadm join` log.
 
@@ -23,7 +23,7 @@ use support::{
 
 const FORMATS: [&str; 3] = ["json", "text", "prometheus"];
 
-/// Secrets in fixture text, each with the group that holds the secret part. A bootstrap
+/// Secrets in fixture text, each with a group that captures the secret part. A bootstrap
 /// token's ID is public, so only its secret half counts.
 static SECRET_PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
@@ -142,7 +142,7 @@ fn targets(temp: &Path) -> Vec<Target> {
     targets
 }
 
-/// Saved logs in a snapshot's case folder, for snapshots stored under a case.
+/// Lists the journals in a snapshot and, for a snapshot stored in a case folder, the case's logs.
 fn logs_beside(snapshot: &Path) -> Vec<PathBuf> {
     let mut inputs = Vec::new();
     let journal = snapshot.join("commands/journal");
@@ -161,7 +161,7 @@ fn logs_beside(snapshot: &Path) -> Vec<PathBuf> {
     inputs
 }
 
-/// The .txt and .log files at the top of a case folder: join output, journals, events.
+/// Lists the .txt and .log files at the top of a case folder: join output, journals, events.
 fn case_logs(case_dir: &Path) -> Vec<PathBuf> {
     let mut logs: Vec<PathBuf> = fs::read_dir(case_dir)
         .unwrap()
