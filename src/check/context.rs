@@ -1,5 +1,5 @@
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,7 +46,8 @@ pub struct Context {
     pub host: Arc<dyn Host>,
     pub node: NodeIdentity,
     pub options: CheckOptions,
-    certificates: Mutex<Vec<CertificateExpiry>>,
+    /// Recorded certificates by path and subject.
+    certificates: Mutex<BTreeMap<(String, String), Timestamp>>,
     /// Values several checks derive from the same files, computed once per run.
     cache: Mutex<HashMap<String, Arc<dyn Any + Send + Sync>>>,
 }
@@ -57,7 +58,7 @@ impl Context {
             host,
             node,
             options,
-            certificates: Mutex::new(Vec::new()),
+            certificates: Mutex::new(BTreeMap::new()),
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -65,18 +66,10 @@ impl Context {
     /// Records a certificate's NotAfter for the expiry metric. The same path and subject are
     /// kept once.
     pub fn record_certificate(&self, path: &str, subject: &str, not_after: Timestamp) {
-        let entry = CertificateExpiry {
-            path: path.to_string(),
-            subject: subject.to_string(),
-            not_after,
-        };
         let mut certificates = self.certificates.lock().unwrap_or_else(|e| e.into_inner());
-        if !certificates
-            .iter()
-            .any(|c| c.path == entry.path && c.subject == entry.subject)
-        {
-            certificates.push(entry);
-        }
+        certificates
+            .entry((path.to_string(), subject.to_string()))
+            .or_insert(not_after);
     }
 
     /// Returns the value stored under `key` for this run, computing it first if no check has.
@@ -111,13 +104,15 @@ impl Context {
 
     /// Returns the recorded certificates, sorted by path.
     pub fn certificates(&self) -> Vec<CertificateExpiry> {
-        let mut certificates = self
-            .certificates
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        certificates.sort_by(|a, b| (&a.path, &a.subject).cmp(&(&b.path, &b.subject)));
+        let certificates = self.certificates.lock().unwrap_or_else(|e| e.into_inner());
         certificates
+            .iter()
+            .map(|((path, subject), not_after)| CertificateExpiry {
+                path: path.clone(),
+                subject: subject.clone(),
+                not_after: *not_after,
+            })
+            .collect()
     }
 
     pub fn now(&self) -> Timestamp {

@@ -302,18 +302,18 @@ fn list_open_dir(path: &str, dir: File) -> Result<Vec<DirEntry>, HostError> {
     use std::os::fd::{AsFd, OwnedFd};
 
     let mut dir = Dir::from_fd(OwnedFd::from(dir)).map_err(|e| HostError::io(path, e.into()))?;
-    let fd = dir
-        .as_fd()
-        .try_clone_to_owned()
-        .map_err(|e| HostError::io(path, e))?;
-    let mut listing = Vec::new();
+    let mut named: Vec<(String, Option<Type>)> = Vec::new();
     for entry in dir.iter() {
         let entry = entry.map_err(|e| HostError::io(path, e.into()))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name == "." || name == ".." {
-            continue;
+        if name != "." && name != ".." {
+            named.push((name, entry.file_type()));
         }
-        let kind = match entry.file_type() {
+    }
+
+    let mut listing = Vec::with_capacity(named.len());
+    for (name, file_type) in named {
+        let kind = match file_type {
             Some(Type::Directory) => FileKind::Directory,
             Some(Type::File) => FileKind::Regular,
             Some(Type::Symlink) => FileKind::Symlink,
@@ -323,7 +323,7 @@ fn list_open_dir(path: &str, dir: File) -> Result<Vec<DirEntry>, HostError> {
             Some(Type::BlockDevice) => FileKind::BlockDevice,
             None => {
                 let flags = nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW;
-                match nix::sys::stat::fstatat(&fd, name.as_str(), flags) {
+                match nix::sys::stat::fstatat(dir.as_fd(), name.as_str(), flags) {
                     Ok(stat) => kind_from_mode(stat.st_mode),
                     Err(error) => {
                         tracing::debug!(path, name, %error, "skipping directory entry without a type");

@@ -1,6 +1,8 @@
 //! The trust each runtime applies to a registry: which endpoints it connects to, and which CA
 //! files, besides the system trust store, it verifies each endpoint's certificate with.
 
+use std::collections::HashMap;
+
 use crate::host::Host;
 use crate::net::RegistryAddress;
 
@@ -9,7 +11,7 @@ use super::certs_dir::CertsDir;
 use super::containerd_registry::{ConfigPath, ContainerdConfig, HOSTS_DIR};
 use super::crio::{self, RegistriesConf};
 use super::docker_registry::{self as docker, DaemonJson};
-use super::hosts_toml::{HostSettings, HostsFile};
+use super::hosts_toml::{HostSettings, HostsError, HostsFile};
 
 /// The `configured_by` of an endpoint that no file configures.
 pub const RUNTIME_DEFAULTS: &str = "runtime defaults (no per-registry settings)";
@@ -142,9 +144,11 @@ fn crio_endpoint(host: &dyn Host, address: RegistryAddress, source: &str) -> End
 /// containerd: the first hosts folder under `config_path` that matches the registry, read as
 /// hosts.toml or, without one, as Docker-style files. Without `config_path`, the deprecated
 /// `mirrors` and `configs` tables.
+/// `parsed` holds hosts.toml files already read, by path; others are read here.
 pub fn containerd_plan(
     host: &dyn Host,
     config: &ContainerdConfig,
+    parsed: &HashMap<&str, &Result<Option<HostsFile>, HostsError>>,
     registry: &RegistryAddress,
 ) -> Plan {
     let roots = config.config_path.roots();
@@ -174,13 +178,22 @@ pub fn containerd_plan(
     };
     plan.config_dir = Some(dir.clone());
     let certs = CertsDir::read(host, &dir);
-    plan.endpoints = match HostsFile::read(host, &certs.hosts_toml_path()) {
+    let hosts_toml = certs.hosts_toml_path();
+    let read_here;
+    let hosts_file = match parsed.get(hosts_toml.as_str()) {
+        Some(file) => *file,
+        None => {
+            read_here = HostsFile::read(host, &hosts_toml);
+            &read_here
+        }
+    };
+    plan.endpoints = match hosts_file {
         Ok(Some(file)) => {
             plan.hosts_toml = Some(file.path.clone());
             if !dir.ends_with("/_default") {
                 plan.ca_target = format!("{dir}/ca.crt");
             }
-            hosts_file_endpoints(&file, registry)
+            hosts_file_endpoints(file, registry)
         }
         // An absent, empty or invalid hosts.toml leaves the Docker-style files in charge.
         Ok(None) | Err(_) => {

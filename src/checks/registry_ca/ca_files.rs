@@ -39,21 +39,24 @@ impl CaFile {
     }
 }
 
-/// Reads every CA file any plan names, once each.
-pub fn load_all(host: &dyn Host, facts: &Facts) -> Vec<CaFile> {
+/// Reads every CA file any plan names, once each, and returns the files with their findings.
+/// Parsed certificates are kept only when `keep_certificates` is set, for the handshakes: a
+/// node with thousands of registry folders would otherwise hold every CA in memory at once.
+pub fn load_all(
+    context: &Context,
+    facts: &Facts,
+    keep_certificates: bool,
+) -> (Vec<CaFile>, Vec<Finding>) {
     let mut files: BTreeMap<String, CaFile> = BTreeMap::new();
     for plan in &facts.plans {
         for endpoint in &plan.endpoints {
             for path in &endpoint.ca_files {
-                let file = files.entry(path.clone()).or_insert_with(|| {
-                    let (loaded, missing) = load(host, path);
-                    CaFile {
-                        path: path.clone(),
-                        users: Vec::new(),
-                        from_hosts_toml: endpoint.configured_by.ends_with("hosts.toml"),
-                        loaded,
-                        missing,
-                    }
+                let file = files.entry(path.clone()).or_insert_with(|| CaFile {
+                    path: path.clone(),
+                    users: Vec::new(),
+                    from_hosts_toml: endpoint.configured_by.ends_with("hosts.toml"),
+                    loaded: Ok(Vec::new()),
+                    missing: false,
                 });
                 let user = (plan.runtime, plan.registry.clone());
                 if !file.users.contains(&user) {
@@ -62,7 +65,18 @@ pub fn load_all(host: &dyn Host, facts: &Facts) -> Vec<CaFile> {
             }
         }
     }
-    files.into_values().collect()
+
+    let mut findings = Vec::new();
+    let mut loaded_files = Vec::with_capacity(files.len());
+    for mut file in files.into_values() {
+        (file.loaded, file.missing) = load(context.host.as_ref(), &file.path);
+        findings.extend(file_findings(context, facts, &file));
+        if !keep_certificates && let Ok(certificates) = &mut file.loaded {
+            *certificates = Vec::new();
+        }
+        loaded_files.push(file);
+    }
+    (loaded_files, findings)
 }
 
 fn load(host: &dyn Host, path: &str) -> (Result<Vec<Certificate>, String>, bool) {
@@ -75,39 +89,34 @@ fn load(host: &dyn Host, path: &str) -> (Result<Vec<Certificate>, String>, bool)
     }
 }
 
-pub fn findings(context: &Context, facts: &Facts, files: &[CaFile]) -> Vec<Finding> {
+fn file_findings(context: &Context, facts: &Facts, file: &CaFile) -> Vec<Finding> {
     let now = context.now();
+    let severity = severity_for(facts, file);
+    let certificates = match &file.loaded {
+        Ok(certificates) => certificates,
+        Err(_) if file.missing && file.from_hosts_toml => return Vec::new(),
+        Err(message) => return vec![unreadable(file, message).severity(severity)],
+    };
     let mut findings = Vec::new();
-    for file in files {
-        let severity = severity_for(facts, file);
-        let certificates = match &file.loaded {
-            Ok(certificates) => certificates,
-            Err(_) if file.missing && file.from_hosts_toml => continue,
-            Err(message) => {
-                findings.push(unreadable(file, message).severity(severity));
-                continue;
-            }
+    let count = certificates.len();
+    for (index, certificate) in certificates.iter().enumerate() {
+        context.record_certificate(&file.path, &certificate.subject, certificate.not_after);
+        let label = if count > 1 {
+            format!("certificate {} of {count} in {}", index + 1, file.path)
+        } else {
+            file.path.clone()
         };
-        let count = certificates.len();
-        for (index, certificate) in certificates.iter().enumerate() {
-            context.record_certificate(&file.path, &certificate.subject, certificate.not_after);
-            let label = if count > 1 {
-                format!("certificate {} of {count} in {}", index + 1, file.path)
-            } else {
-                file.path.clone()
-            };
-            if !certificate.is_ca {
-                findings.push(not_a_ca(file, &label, certificate).severity(
-                    if is_self_signed(certificate) {
-                        Severity::Warning
-                    } else {
-                        severity
-                    },
-                ));
-            }
-            if certificate.is_expired(now) || certificate.is_not_yet_valid(now) {
-                findings.push(expired(file, &label, certificate, now).severity(severity));
-            }
+        if !certificate.is_ca {
+            findings.push(not_a_ca(file, &label, certificate).severity(
+                if is_self_signed(certificate) {
+                    Severity::Warning
+                } else {
+                    severity
+                },
+            ));
+        }
+        if certificate.is_expired(now) || certificate.is_not_yet_valid(now) {
+            findings.push(expired(file, &label, certificate, now).severity(severity));
         }
     }
     findings

@@ -3,12 +3,11 @@
 //! registries.yaml from which hosts.toml files are generated.
 
 use crate::check::{Code, Finding, Fix, Severity};
-use crate::host::Host;
 use crate::runtime::Runtime;
 use crate::runtime::containerd_registry::{ConfigPath, HOSTS_DIR};
 use crate::runtime::k3s::REGISTRIES_YAML;
 
-use super::facts::{ContainerdFacts, Facts};
+use super::facts::{ContainerdFacts, Facts, HostsFileState, MissingCa};
 use super::fixes::{self, CONTAINERD_HOSTS_DOC};
 
 fn severity(facts: &Facts) -> Severity {
@@ -19,32 +18,22 @@ fn severity(facts: &Facts) -> Severity {
     }
 }
 
-pub fn findings(host: &dyn Host, facts: &Facts) -> Vec<Finding> {
+pub fn findings(facts: &Facts) -> Vec<Finding> {
     let Some(containerd) = &facts.containerd else {
         return Vec::new();
     };
     let severity = severity(facts);
     let mut findings = Vec::new();
-    for (path, parsed) in &containerd.hosts_files {
-        match parsed {
-            Err(error) => findings.push(hosts_invalid(path, error).severity(severity)),
-            Ok(Some(file)) => {
-                let entries = std::iter::once(("top level".to_string(), &file.root)).chain(
-                    file.hosts
-                        .iter()
-                        .map(|(url, s)| (format!("[host.\"{url}\"]"), s)),
-                );
-                for (table, settings) in entries {
-                    for (written, resolved) in settings.ca_written.iter().zip(&settings.ca) {
-                        if !host.exists(resolved) {
-                            findings.push(
-                                ca_missing(path, &table, written, resolved).severity(severity),
-                            );
-                        }
-                    }
+    for (path, state) in &containerd.hosts_files {
+        match state {
+            HostsFileState::Invalid(error) => {
+                findings.push(hosts_invalid(path, error).severity(severity))
+            }
+            HostsFileState::Parsed { missing_cas, .. } => {
+                for missing in missing_cas {
+                    findings.push(ca_missing(path, missing).severity(severity));
                 }
             }
-            Ok(None) => {}
         }
     }
     findings.extend(
@@ -90,7 +79,12 @@ fn hosts_invalid(path: &str, error: &crate::runtime::hosts_toml::HostsError) -> 
     .reference(CONTAINERD_HOSTS_DOC)
 }
 
-fn ca_missing(path: &str, table: &str, written: &str, resolved: &str) -> Finding {
+fn ca_missing(path: &str, missing: &MissingCa) -> Finding {
+    let MissingCa {
+        table,
+        written,
+        resolved,
+    } = missing;
     let relative = !written.starts_with('/');
     Finding::new(
         Code::RegistryCaHostsTomlCaMissing,
@@ -276,20 +270,10 @@ pub fn k3s_findings(facts: &Facts) -> Vec<Finding> {
         finding = finding.evidence(REGISTRIES_YAML, &entry.key, &entry.problem);
     }
     if let Some(containerd) = &facts.containerd {
-        for (path, parsed) in &containerd.hosts_files {
-            if let Ok(Some(file)) = parsed {
-                let has_tls = file.root.ca.len()
-                    + file.hosts.iter().map(|(_, s)| s.ca.len()).sum::<usize>()
-                    > 0
-                    || file.root.skip_verify.is_some()
-                    || file.hosts.iter().any(|(_, s)| s.skip_verify.is_some());
-                if !has_tls {
-                    finding = finding.evidence(
-                        path,
-                        "ca / skip_verify",
-                        "absent from the generated file",
-                    );
-                }
+        for (path, state) in &containerd.hosts_files {
+            if let HostsFileState::Parsed { has_tls: false, .. } = state {
+                finding =
+                    finding.evidence(path, "ca / skip_verify", "absent from the generated file");
             }
         }
     }

@@ -1,7 +1,7 @@
 //! Everything the check reads from the node: the kubelet's runtime, each installed runtime's
 //! registry settings, the registries they name, and each runtime's trust plan per registry.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use crate::check::CheckOptions;
 use crate::host::Host;
@@ -30,9 +30,41 @@ pub struct ContainerdFacts {
     pub roots: Vec<CertsRoot>,
     /// Hosts directories with registry folders that `config_path` does not include.
     pub unread_roots: Vec<CertsRoot>,
-    /// Every hosts.toml under the roots, parsed.
-    pub hosts_files: Vec<(String, Result<Option<HostsFile>, HostsError>)>,
+    /// The hosts.toml files under the roots that are invalid, name a missing CA or set no TLS,
+    /// by path. The parsed files serve the plans and are then dropped, so that on a node with
+    /// thousands of registry folders only these few stay in memory.
+    pub hosts_files: Vec<(String, HostsFileState)>,
 }
+
+/// What the findings need from one hosts.toml.
+pub enum HostsFileState {
+    Invalid(HostsError),
+    Parsed {
+        /// `ca` entries whose file does not exist.
+        missing_cas: Vec<MissingCa>,
+        /// Whether any table sets `ca` or `skip_verify`.
+        has_tls: bool,
+    },
+}
+
+impl HostsFileState {
+    /// Returns whether no finding or evidence comes from the file: it parses, sets TLS and
+    /// names only CA files that exist.
+    fn is_unremarkable(&self) -> bool {
+        matches!(self, HostsFileState::Parsed { missing_cas, has_tls: true } if missing_cas.is_empty())
+    }
+}
+
+/// A `ca` entry of a hosts.toml that names a missing file.
+pub struct MissingCa {
+    /// `top level` or `[host."URL"]`.
+    pub table: String,
+    pub written: String,
+    pub resolved: String,
+}
+
+/// Parsed hosts.toml files by path, for the plans.
+type ParsedHostsFiles = Vec<(String, Result<Option<HostsFile>, HostsError>)>;
 
 pub struct CrioFacts {
     pub conf: RegistriesConf,
@@ -50,6 +82,8 @@ pub struct Facts {
     pub registries: Vec<RegistryAddress>,
     /// A plan for each installed runtime and registry.
     pub plans: Vec<Plan>,
+    /// The position of each plan in `plans`, so a lookup does not scan thousands of them.
+    plan_index: HashMap<(Runtime, RegistryAddress), usize>,
 }
 
 impl Facts {
@@ -61,8 +95,13 @@ impl Facts {
             daemon: DaemonJson::read(host),
             root: CertsRoot::read(host, docker::CERTS_DIR),
         });
-        let containerd = (uses(Runtime::Containerd) || containerd_present(host, &kubelet))
-            .then(|| read_containerd(host, &kubelet));
+        let (containerd, parsed_hosts_files) =
+            if uses(Runtime::Containerd) || containerd_present(host, &kubelet) {
+                let (facts, parsed) = read_containerd(host, &kubelet);
+                (Some(facts), parsed)
+            } else {
+                (None, Vec::new())
+            };
         let crio = (uses(Runtime::CriO) || crio::is_present(host)).then(|| CrioFacts {
             conf: RegistriesConf::read(host),
             root: CertsRoot::read(host, crio::CERTS_DIR),
@@ -77,9 +116,16 @@ impl Facts {
             system_roots: SystemRoots::read(host),
             registries: Vec::new(),
             plans: Vec::new(),
+            plan_index: HashMap::new(),
         };
         facts.registries = facts.collect_registries(&options.registries, logged);
-        facts.plans = facts.make_plans(host);
+        facts.plans = facts.make_plans(host, &parsed_hosts_files);
+        facts.plan_index = facts
+            .plans
+            .iter()
+            .enumerate()
+            .map(|(position, plan)| ((plan.runtime, plan.registry.clone()), position))
+            .collect();
         facts
     }
 
@@ -111,9 +157,9 @@ impl Facts {
     }
 
     pub fn plan(&self, runtime: Runtime, registry: &RegistryAddress) -> Option<&Plan> {
-        self.plans
-            .iter()
-            .find(|plan| plan.runtime == runtime && &plan.registry == registry)
+        self.plan_index
+            .get(&(runtime, registry.clone()))
+            .map(|position| &self.plans[*position])
     }
 
     fn collect_registries(
@@ -167,11 +213,20 @@ impl Facts {
         registries.into_iter().collect()
     }
 
-    fn make_plans(&self, host: &dyn Host) -> Vec<Plan> {
+    fn make_plans(&self, host: &dyn Host, hosts_files: &ParsedHostsFiles) -> Vec<Plan> {
+        let parsed: HashMap<&str, _> = hosts_files
+            .iter()
+            .map(|(path, file)| (path.as_str(), file))
+            .collect();
         let mut plans = Vec::new();
         for registry in &self.registries {
             if let Some(containerd) = &self.containerd {
-                plans.push(trust::containerd_plan(host, &containerd.config, registry));
+                plans.push(trust::containerd_plan(
+                    host,
+                    &containerd.config,
+                    &parsed,
+                    registry,
+                ));
             }
             if let Some(crio) = &self.crio {
                 plans.push(trust::crio_plan(host, &crio.conf, registry));
@@ -209,7 +264,10 @@ fn containerd_present(host: &dyn Host, kubelet: &KubeletRuntime) -> bool {
         .any(|path| host.exists(path))
 }
 
-fn read_containerd(host: &dyn Host, kubelet: &KubeletRuntime) -> ContainerdFacts {
+fn read_containerd(
+    host: &dyn Host,
+    kubelet: &KubeletRuntime,
+) -> (ContainerdFacts, ParsedHostsFiles) {
     let config = ContainerdConfig::read(host, kubelet.is_k3s());
     let root_paths = config.config_path.roots();
     let roots: Vec<CertsRoot> = root_paths
@@ -228,25 +286,66 @@ fn read_containerd(host: &dyn Host, kubelet: &KubeletRuntime) -> ContainerdFacts
         }
     }
 
-    let mut hosts_files = Vec::new();
+    let mut parsed = Vec::new();
     if !matches!(config.config_path, ConfigPath::Unset { .. }) {
         for root in &roots {
             for dir in &root.registries {
                 let folder = CertsDir::read(host, &format!("{}/{dir}", root.path));
                 if folder.has_hosts_toml() {
                     let path = folder.hosts_toml_path();
-                    let parsed = HostsFile::read(host, &path);
-                    hosts_files.push((path, parsed));
+                    let file = HostsFile::read(host, &path);
+                    parsed.push((path, file));
                 }
             }
         }
     }
-    ContainerdFacts {
+    let hosts_files = parsed
+        .iter()
+        .filter_map(|(path, file)| Some((path.clone(), summarize(host, file)?)))
+        .filter(|(_, state)| !state.is_unremarkable())
+        .collect();
+    let facts = ContainerdFacts {
         config,
         roots,
         unread_roots,
         hosts_files,
+    };
+    (facts, parsed)
+}
+
+/// Keeps what the findings need from a hosts.toml; `None` for an absent or empty file.
+fn summarize(
+    host: &dyn Host,
+    file: &Result<Option<HostsFile>, HostsError>,
+) -> Option<HostsFileState> {
+    let file = match file {
+        Err(error) => return Some(HostsFileState::Invalid(error.clone())),
+        Ok(None) => return None,
+        Ok(Some(file)) => file,
+    };
+    let tables = std::iter::once(("top level".to_string(), &file.root)).chain(
+        file.hosts
+            .iter()
+            .map(|(url, settings)| (format!("[host.\"{url}\"]"), settings)),
+    );
+    let mut missing_cas = Vec::new();
+    let mut has_tls = false;
+    for (table, settings) in tables {
+        has_tls |= !settings.ca.is_empty() || settings.skip_verify.is_some();
+        for (written, resolved) in settings.ca_written.iter().zip(&settings.ca) {
+            if !host.exists(resolved) {
+                missing_cas.push(MissingCa {
+                    table: table.clone(),
+                    written: written.clone(),
+                    resolved: resolved.clone(),
+                });
+            }
+        }
     }
+    Some(HostsFileState::Parsed {
+        missing_cas,
+        has_tls,
+    })
 }
 
 #[cfg(test)]

@@ -54,12 +54,13 @@ impl Check for RegistryCa {
             "registry trust read"
         );
 
-        let files = ca_files::load_all(host, &facts);
+        let no_handshake = why_no_handshake(context);
+        let (files, file_findings) = ca_files::load_all(context, &facts, no_handshake.is_none());
         let mut findings: Vec<Finding> = Vec::new();
-        findings.extend(containerd::findings(host, &facts));
+        findings.extend(containerd::findings(&facts));
         findings.extend(containerd::k3s_findings(&facts));
         findings.extend(layout::findings(host, &facts));
-        findings.extend(ca_files::findings(context, &facts, &files));
+        findings.extend(file_findings);
 
         let mismatches = mismatch::findings(&facts);
         let explained: Vec<_> = mismatches
@@ -73,7 +74,7 @@ impl Check for RegistryCa {
             findings.push(finding);
         }
 
-        match why_no_handshake(context) {
+        match no_handshake {
             None => findings.extend(probe::findings(context, &facts, &files)),
             Some(why) => {
                 tracing::info!(reason = why, "registry handshakes skipped");
