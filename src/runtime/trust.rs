@@ -144,11 +144,12 @@ fn crio_endpoint(host: &dyn Host, address: RegistryAddress, source: &str) -> End
 /// containerd: the first hosts folder under `config_path` that matches the registry, read as
 /// hosts.toml or, without one, as Docker-style files. Without `config_path`, the deprecated
 /// `mirrors` and `configs` tables.
-/// `parsed` holds hosts.toml files already read, by path; others are read here.
+/// `parsed` holds hosts.toml files already read, by path. The plan takes the file it uses out
+/// of it, so memory is freed as plans are made, and reads files `parsed` lacks.
 pub fn containerd_plan(
     host: &dyn Host,
     config: &ContainerdConfig,
-    parsed: &HashMap<&str, &Result<Option<HostsFile>, HostsError>>,
+    parsed: &mut HashMap<String, Result<Option<HostsFile>, HostsError>>,
     registry: &RegistryAddress,
 ) -> Plan {
     let roots = config.config_path.roots();
@@ -179,21 +180,16 @@ pub fn containerd_plan(
     plan.config_dir = Some(dir.clone());
     let certs = CertsDir::read(host, &dir);
     let hosts_toml = certs.hosts_toml_path();
-    let read_here;
-    let hosts_file = match parsed.get(hosts_toml.as_str()) {
-        Some(file) => *file,
-        None => {
-            read_here = HostsFile::read(host, &hosts_toml);
-            &read_here
-        }
-    };
+    let hosts_file = parsed
+        .remove(&hosts_toml)
+        .unwrap_or_else(|| HostsFile::read(host, &hosts_toml));
     plan.endpoints = match hosts_file {
         Ok(Some(file)) => {
             plan.hosts_toml = Some(file.path.clone());
             if !dir.ends_with("/_default") {
                 plan.ca_target = format!("{dir}/ca.crt");
             }
-            hosts_file_endpoints(file, registry)
+            hosts_file_endpoints(&file, registry)
         }
         // An absent, empty or invalid hosts.toml leaves the Docker-style files in charge.
         Ok(None) | Err(_) => {

@@ -119,7 +119,7 @@ impl Facts {
             plan_index: HashMap::new(),
         };
         facts.registries = facts.collect_registries(&options.registries, logged);
-        facts.plans = facts.make_plans(host, &parsed_hosts_files);
+        facts.plans = facts.make_plans(host, parsed_hosts_files);
         facts.plan_index = facts
             .plans
             .iter()
@@ -213,18 +213,15 @@ impl Facts {
         registries.into_iter().collect()
     }
 
-    fn make_plans(&self, host: &dyn Host, hosts_files: &ParsedHostsFiles) -> Vec<Plan> {
-        let parsed: HashMap<&str, _> = hosts_files
-            .iter()
-            .map(|(path, file)| (path.as_str(), file))
-            .collect();
+    fn make_plans(&self, host: &dyn Host, hosts_files: ParsedHostsFiles) -> Vec<Plan> {
+        let mut parsed: HashMap<String, _> = hosts_files.into_iter().collect();
         let mut plans = Vec::new();
         for registry in &self.registries {
             if let Some(containerd) = &self.containerd {
                 plans.push(trust::containerd_plan(
                     host,
                     &containerd.config,
-                    &parsed,
+                    &mut parsed,
                     registry,
                 ));
             }
