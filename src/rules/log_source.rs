@@ -9,6 +9,12 @@ use super::log_line::Line;
 /// How many lines are read from the end of a unit's journal.
 pub const JOURNAL_LINES: u32 = 5000;
 
+/// How many container log files of one pod source are read, newest first. A node runs one pod
+/// of each DaemonSet and static pod, and the kubelet keeps the logs of its current and last
+/// containers, so more files than this are leftovers; reading all of them would cost
+/// [`pod_log::TAIL_BYTES`] each.
+pub const MAX_POD_LOG_FILES: usize = 16;
+
 /// A log to search.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogSource {
@@ -73,7 +79,7 @@ fn read_journal(host: &dyn Host, unit: &str) -> Result<Option<LogLines>, String>
 }
 
 fn read_pods(host: &dyn Host, namespace: &str, prefix: &str) -> Vec<LogLines> {
-    let mut logs = Vec::new();
+    let mut files: Vec<(Option<jiff::Timestamp>, String)> = Vec::new();
     for dir in pod_log::pod_log_dirs(host, namespace, prefix) {
         let containers = match host.read_dir(&dir.path()) {
             Ok(entries) => entries,
@@ -83,30 +89,53 @@ fn read_pods(host: &dyn Host, namespace: &str, prefix: &str) -> Vec<LogLines> {
             }
         };
         for container in containers {
-            let files = pod_log::container_log_files(
-                host,
-                &dir.namespace,
-                &dir.pod,
-                Some(&dir.uid),
-                &container.name,
-                &[],
-            );
-            for path in files {
-                match ContainerLog::read(host, &path) {
-                    Ok(log) => logs.push(LogLines {
-                        source: path,
-                        lines: log
-                            .lines
-                            .into_iter()
-                            .map(|line| Line {
-                                time: Some(line.time),
-                                text: line.text,
-                            })
-                            .collect(),
-                    }),
-                    Err(error) => tracing::debug!(%error, "container log not read"),
-                }
+            // The folder is already known, so it is not looked up again; that lookup lists
+            // /var/log/pods and would make many folders cost quadratic time.
+            let mut paths = pod_log::container_log_files_in(host, &dir, &container.name);
+            if paths.is_empty() {
+                paths = pod_log::container_log_files(
+                    host,
+                    &dir.namespace,
+                    &dir.pod,
+                    Some(&dir.uid),
+                    &container.name,
+                    &[],
+                );
             }
+            for path in paths {
+                let modified = host.stat(&path).ok().and_then(|meta| meta.modified);
+                files.push((modified, path));
+            }
+        }
+    }
+
+    files.sort_by(|a, b| b.cmp(a));
+    if files.len() > MAX_POD_LOG_FILES {
+        tracing::debug!(
+            namespace,
+            prefix,
+            found = files.len(),
+            read = MAX_POD_LOG_FILES,
+            "reading only the newest pod logs"
+        );
+        files.truncate(MAX_POD_LOG_FILES);
+    }
+
+    let mut logs = Vec::new();
+    for (_, path) in files {
+        match ContainerLog::read(host, &path) {
+            Ok(log) => logs.push(LogLines {
+                source: path,
+                lines: log
+                    .lines
+                    .into_iter()
+                    .map(|line| Line {
+                        time: Some(line.time),
+                        text: line.text,
+                    })
+                    .collect(),
+            }),
+            Err(error) => tracing::debug!(%error, "container log not read"),
         }
     }
     logs
