@@ -166,3 +166,43 @@ pub fn lines_of_tail(bytes: &[u8], starts_mid_file: bool) -> Vec<Line> {
         .map(Line::from_text)
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::host::LiveHost;
+
+    #[test]
+    fn many_pods_read_newest_only() {
+        let root = tempfile::tempdir().unwrap();
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        for index in 0..MAX_POD_LOG_FILES + 4 {
+            let dir = root.path().join(format!(
+                "var/log/pods/kube-system_kube-proxy-{index:02}_uid-{index}/kube-proxy"
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join("0.log");
+            let line = format!("2026-12-04T10:00:00.000000000Z stderr F pod {index}\n");
+            std::fs::write(&path, line).unwrap();
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(start + Duration::from_secs(index as u64))
+                .unwrap();
+        }
+        let host = LiveHost::new(root.path(), None);
+
+        let logs = read_pods(&host, "kube-system", "kube-proxy");
+
+        assert_eq!(logs.len(), MAX_POD_LOG_FILES);
+        assert!(
+            logs[0].source.contains("kube-proxy-19_"),
+            "{}",
+            logs[0].source
+        );
+        assert!(
+            logs.iter()
+                .all(|log| !log.source.contains("kube-proxy-03_"))
+        );
+    }
+}
