@@ -39,44 +39,55 @@ impl CaFile {
     }
 }
 
-/// Reads every CA file any plan names, once each, and returns the files with their findings.
-/// Parsed certificates are kept only when `keep_certificates` is set, for the handshakes: a
-/// node with thousands of registry folders would otherwise hold every CA in memory at once.
+/// A runtime and registry that load a CA file, borrowed from a plan.
+type User<'a> = (Runtime, &'a RegistryAddress);
+
+/// Reads every CA file any plan names, once each, and returns their findings, and the files
+/// when `keep_certificates` is set, for the handshakes. Without handshakes each file is dropped
+/// once its findings are made: a node with thousands of registry folders would otherwise hold
+/// every CA in memory at once.
 pub fn load_all(
     context: &Context,
     facts: &Facts,
     keep_certificates: bool,
 ) -> (Vec<CaFile>, Vec<Finding>) {
-    let mut files: BTreeMap<String, CaFile> = BTreeMap::new();
+    // Paths and registries are borrowed from the plans until a file is read.
+    let mut users_by_path: BTreeMap<&str, (Vec<User<'_>>, bool)> = BTreeMap::new();
     for plan in &facts.plans {
         for endpoint in &plan.endpoints {
             for path in &endpoint.ca_files {
-                let file = files.entry(path.clone()).or_insert_with(|| CaFile {
-                    path: path.clone(),
-                    users: Vec::new(),
-                    from_hosts_toml: endpoint.configured_by.ends_with("hosts.toml"),
-                    loaded: Ok(Vec::new()),
-                    missing: false,
+                let (users, _) = users_by_path.entry(path).or_insert_with(|| {
+                    let from_hosts_toml = endpoint.configured_by.ends_with("hosts.toml");
+                    (Vec::new(), from_hosts_toml)
                 });
-                let user = (plan.runtime, plan.registry.clone());
-                if !file.users.contains(&user) {
-                    file.users.push(user);
+                let user = (plan.runtime, &plan.registry);
+                if !users.contains(&user) {
+                    users.push(user);
                 }
             }
         }
     }
 
+    let mut files = Vec::new();
     let mut findings = Vec::new();
-    let mut loaded_files = Vec::with_capacity(files.len());
-    for mut file in files.into_values() {
-        (file.loaded, file.missing) = load(context.host.as_ref(), &file.path);
+    for (path, (users, from_hosts_toml)) in users_by_path {
+        let (loaded, missing) = load(context.host.as_ref(), path);
+        let file = CaFile {
+            path: path.to_string(),
+            users: users
+                .into_iter()
+                .map(|(runtime, registry)| (runtime, registry.clone()))
+                .collect(),
+            from_hosts_toml,
+            loaded,
+            missing,
+        };
         findings.extend(file_findings(context, facts, &file));
-        if !keep_certificates && let Ok(certificates) = &mut file.loaded {
-            *certificates = Vec::new();
+        if keep_certificates {
+            files.push(file);
         }
-        loaded_files.push(file);
     }
-    (loaded_files, findings)
+    (files, findings)
 }
 
 fn load(host: &dyn Host, path: &str) -> (Result<Vec<Certificate>, String>, bool) {
