@@ -40,24 +40,19 @@ pub struct Redacted {
     pub changes: Vec<String>,
 }
 
-/// Redacts a file's content. Text is edited line by line and JSON value by value; binary
-/// content is kept unless it contains a PEM private key marker, in which case it is dropped.
+/// Redacts a file's content. Text is edited line by line and JSON value by value. Content that
+/// is not valid UTF-8 is dropped if it contains a PEM private key marker. Otherwise it is redacted
+/// as text with each invalid sequence replaced by U+FFFD, or kept byte for byte when nothing in
+/// it needs redacting.
 pub fn redact(bytes: &[u8]) -> Redacted {
-    let mut changes = Vec::new();
     let Ok(text) = std::str::from_utf8(bytes) else {
-        if contains(bytes, b"PRIVATE KEY-----") {
-            changes.push("binary file with a private key removed".to_string());
-            return Redacted {
-                bytes: Vec::new(),
-                changes,
-            };
-        }
-        return Redacted {
-            bytes: bytes.to_vec(),
-            changes,
-        };
+        return redact_invalid_utf8(bytes);
     };
+    redact_str(text)
+}
 
+fn redact_str(text: &str) -> Redacted {
+    let mut changes = Vec::new();
     let mut text = replace_private_keys(text, &mut changes);
     let trimmed = text.trim_start();
     if (trimmed.starts_with('{') || trimmed.starts_with('['))
@@ -72,10 +67,33 @@ pub fn redact(bytes: &[u8]) -> Redacted {
         text = redact_lines(&text, &mut changes);
     }
     text = redact_inline_tokens(&text, &mut changes);
+    text = remove_leftover_key_lines(&text, &mut changes);
     Redacted {
         bytes: text.into_bytes(),
         changes,
     }
+}
+
+/// Redacts binary data, or text with a stray invalid byte such as a Latin-1 comment in a
+/// kubeconfig or a corrupted log line, whose secrets the text redaction would otherwise skip.
+fn redact_invalid_utf8(bytes: &[u8]) -> Redacted {
+    if contains(bytes, b"PRIVATE KEY-----") {
+        return Redacted {
+            bytes: Vec::new(),
+            changes: vec!["binary file with a private key removed".to_string()],
+        };
+    }
+    let mut redacted = redact_str(&String::from_utf8_lossy(bytes));
+    if redacted.changes.is_empty() {
+        return Redacted {
+            bytes: bytes.to_vec(),
+            changes: Vec::new(),
+        };
+    }
+    redacted
+        .changes
+        .push("invalid UTF-8 replaced by U+FFFD in a file with secrets".to_string());
+    redacted
 }
 
 /// Redacts command output and API responses, which are text or JSON.
@@ -186,6 +204,31 @@ fn redact_line(line: &str, changes: &mut Vec<String>) -> Option<String> {
         return Some(format!("{raw_key}{}{quote}\"{PLACEHOLDER}\"", &rest[..1]));
     }
     None
+}
+
+/// Removes every line that still contains a PEM private key marker or `client-key-data` after
+/// the other passes. Such a line can hold key material in a form that those passes do not read,
+/// such as a PEM block in a JSON string with escaped line breaks, or `client-key-data` in a YAML
+/// flow mapping or in invalid JSON. Removing a line from a JSON file breaks its structure.
+fn remove_leftover_key_lines(text: &str, changes: &mut Vec<String>) -> String {
+    if !text.contains("PRIVATE KEY-----") && !text.contains("client-key-data") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        if line.contains("PRIVATE KEY-----") || line.contains("client-key-data") {
+            changes.push("line with a private key marker or client key data removed".to_string());
+            out.push_str(
+                "# node-doctor collect: line with a private key marker or client key data removed",
+            );
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 fn normalise_key(raw: &str) -> String {
@@ -358,6 +401,35 @@ mod tests {
         assert!(!out.contains("0123456789abcdef"), "{out}");
         assert!(!out.contains("eyJhbGciOi"), "{out}");
         assert!(out.contains("abcdef.xxxxxxxxxxxxxxxx"), "{out}");
+    }
+
+    #[test]
+    fn client_key_data_in_invalid_utf8_is_replaced() {
+        let text =
+            b"# caf\xe9\nusers:\n- name: admin\n  user:\n    client-key-data: bm90IGEga2V5\n";
+        let redacted = redact(text);
+        let out = String::from_utf8(redacted.bytes).unwrap();
+        assert!(!out.contains("client-key-data"), "{out}");
+        assert!(!out.contains("bm90IGEga2V5"), "{out}");
+        assert!(out.contains("# caf\u{fffd}\n"), "{out}");
+    }
+
+    #[test]
+    fn invalid_utf8_without_secrets_is_kept() {
+        let bytes = b"\x00\xff\xfe binary \x80";
+        let redacted = redact(bytes);
+        assert_eq!(redacted.bytes, bytes);
+        assert!(redacted.changes.is_empty());
+    }
+
+    #[test]
+    fn leftover_key_markers_are_removed() {
+        let text = "{\"key\": \"-----BEGIN RSA PRIVATE KEY-----\\nMIIB\\n-----END RSA PRIVATE KEY-----\"}\nuser: {client-key-data: bm90IGEga2V5}\nkept: yes\n";
+        let out = String::from_utf8(redact(text.as_bytes()).bytes).unwrap();
+        assert!(!out.contains("PRIVATE KEY-----"), "{out}");
+        assert!(!out.contains("MIIB"), "{out}");
+        assert!(!out.contains("bm90IGEga2V5"), "{out}");
+        assert!(out.contains("kept: yes\n"), "{out}");
     }
 
     #[test]
