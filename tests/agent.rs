@@ -142,7 +142,10 @@ fn agent_serves_and_resolves_findings() {
     // The textfile carries the same metrics and is replaced by rename: a new inode each run
     // and no temporary file left behind.
     let textfile = textfile_dir.join("node_doctor.prom");
-    let first_inode = fs::metadata(&textfile).unwrap().ino();
+    // The open handle keeps the first file's inode in use, so the file system cannot give its
+    // number to a later textfile and the comparison below is meaningful.
+    let first_file = fs::File::open(&textfile).unwrap();
+    let first_inode = first_file.metadata().unwrap().ino();
     let mode = fs::metadata(&textfile).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o644);
     let text = fs::read_to_string(&textfile).unwrap();
