@@ -269,13 +269,13 @@ const PLANTED_PASSWORD: &str = "planted-Passw0rd-9731";
 const PLANTED_BEARER: &str = "eyJhbGciOiJSUzI1NiJ9.cGxhbnRlZC1wYXlsb2Fk.c2lnbmF0dXJl";
 const PLANTED_AUTH: &str = "cm9ib3Q6cGxhbnRlZC1QYXNzdzByZC05NzMx";
 
-/// Builds kubeadm-real with secrets in a bootstrap kubeconfig, containerd's registry auth, a
-/// k3s registries.yaml, kubelet's image credentials, and journal lines that match log
-/// signatures, so they are quoted as evidence.
+/// Builds the broken-node example with secrets in a bootstrap kubeconfig, containerd's
+/// registry auth, a k3s registries.yaml, kubelet's image credentials, and journal lines that
+/// the checks quote as evidence. Its kubelet client certificate has expired, so
+/// kubelet-client-cert quotes the kubelet's own journal line about it too.
 fn planted_node(temp: &Path) -> (PathBuf, PathBuf) {
     let snapshot = temp.join("planted");
-    copy_tree(&fixtures().join("kubeadm-real"), &snapshot);
-    let _ = fs::remove_dir_all(snapshot.join("expected"));
+    copy_tree(&examples_dir().join("broken-node"), &snapshot);
     let rootfs = snapshot.join("rootfs");
 
     write(
@@ -308,10 +308,11 @@ fn planted_node(temp: &Path) -> (PathBuf, PathBuf) {
     );
 
     let lines = planted_log_lines();
-    write(
-        &snapshot.join("commands/journal/kubelet.log"),
-        &lines.join("\n"),
-    );
+    let journal = snapshot.join("commands/journal/kubelet.log");
+    let mut text = fs::read_to_string(&journal).unwrap_or_default();
+    text.push_str(&lines.join("\n"));
+    text.push('\n');
+    write(&journal, &text);
     let join_log = temp.join("kubeadm-join.txt");
     write(&join_log, &lines.join("\n"));
     (snapshot, join_log)
@@ -340,6 +341,12 @@ fn planted_log_lines() -> Vec<String> {
             "{time} E1204 19:00:03.000000  812 kubelet.go:2] \"Unable to authenticate the \
              request\" err=\"x509: certificate has expired or is not yet valid\" \
              auth=\"{PLANTED_AUTH}\" token=\"{PLANTED_BEARER}\""
+        ),
+        format!(
+            "{time} E1204 19:00:04.000000  812 bootstrap.go:265] part of the existing bootstrap \
+             client certificate in /etc/kubernetes/kubelet.conf is expired: 2026-11-20 08:00:00 \
+             +0000 UTC kubeadm join 192.0.2.10:6443 --token {PLANTED_TOKEN} --control-plane \
+             --certificate-key {PLANTED_CERTIFICATE_KEY}"
         ),
     ]
 }
@@ -384,4 +391,19 @@ fn planted_secrets_stay_hidden() {
     ]);
     assert!(report.contains("<redacted>"), "{report}");
     assert!(report.contains("abcdef.<redacted>"), "{report}");
+
+    // kubelet-client-cert quotes the journal itself, not through the log signatures.
+    let check = run(&[
+        "check".as_ref(),
+        "--only".as_ref(),
+        "kubelet-client-cert".as_ref(),
+        "--output".as_ref(),
+        "json".as_ref(),
+        "--snapshot".as_ref(),
+        snapshot.as_os_str(),
+    ]);
+    assert!(
+        check.contains("--certificate-key <redacted>"),
+        "the journal line is not quoted: {check}"
+    );
 }

@@ -63,11 +63,7 @@ impl Finding {
         field: impl Into<String>,
         value: impl Into<String>,
     ) -> Finding {
-        self.evidence.push(Evidence {
-            source: source.into(),
-            field: field.into(),
-            value: value.into(),
-        });
+        self.evidence.push(Evidence::new(source, field, value));
         self
     }
 
@@ -107,6 +103,7 @@ impl Fix {
 }
 
 impl Evidence {
+    /// Builds evidence, with token, password and certificate key values in `value` masked.
     pub fn new(
         source: impl Into<String>,
         field: impl Into<String>,
@@ -115,7 +112,7 @@ impl Evidence {
         Evidence {
             source: source.into(),
             field: field.into(),
-            value: value.into(),
+            value: crate::rules::log_line::mask_secrets(&value.into()),
         }
     }
 }

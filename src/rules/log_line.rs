@@ -73,6 +73,18 @@ static SECRETS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     .collect()
 });
 
+/// Replaces token, password and certificate key values in `text`, keeping the rest. Every
+/// evidence value goes through this, so a check that quotes a log line cannot leak them.
+pub fn mask_secrets(text: &str) -> String {
+    let mut masked = text.to_string();
+    for (pattern, replacement) in SECRETS.iter() {
+        if let std::borrow::Cow::Owned(replaced) = pattern.replace_all(&masked, *replacement) {
+            masked = replaced;
+        }
+    }
+    masked
+}
+
 /// The maximum length of a line shown as evidence, in bytes.
 const MAX_SHOWN_LINE: usize = 2000;
 
@@ -83,12 +95,7 @@ pub fn redact(text: &str) -> String {
     if lower.contains("key-data") || lower.contains("private key") {
         return "[line not shown: it may contain key material]".to_string();
     }
-    let mut redacted = text.to_string();
-    for (pattern, replacement) in SECRETS.iter() {
-        if let std::borrow::Cow::Owned(replaced) = pattern.replace_all(&redacted, *replacement) {
-            redacted = replaced;
-        }
-    }
+    let redacted = mask_secrets(text);
     let trimmed = redacted.trim();
     if trimmed.len() <= MAX_SHOWN_LINE {
         return trimmed.to_string();

@@ -88,6 +88,17 @@ mod tests {
     }
 
     #[test]
+    fn missing_jws_signature_names_token() {
+        let line = "[discovery] Failed to connect to API Server \"10.0.0.1:6443\": could not find a JWS signature in the cluster-info ConfigMap for token ID \"5xf60f\"";
+        let found = scan(&lines(&[line]), "node-1");
+        assert_eq!(
+            found[0].finding.code.as_str(),
+            "log-signatures/bootstrap-token-invalid"
+        );
+        assert!(found[0].finding.summary.contains("5xf60f"));
+    }
+
+    #[test]
     fn api_server_line_is_not_also_client_side() {
         let line = "E0925 22:45:43.610253 1 authentication.go:53] Unable to authenticate the request due to an error: x509: certificate has expired or is not yet valid: current time 2023-09-25T22:45:43Z is after 2023-09-25T12:10:16Z";
         assert_eq!(codes(&[line]), vec!["cert-expiry/expired"]);

@@ -269,7 +269,7 @@ pub const SIGNATURES: &[Signature] = &[
     },
     Signature {
         name: "bootstrap-token-invalid",
-        pattern: r#"(?i)(?:token id \\?"(?P<token_id>[a-z0-9]+)\\?" is invalid for this cluster or it has expired|does not yet contain a JWS signature for token ID \\?"(?P<jws_token_id>[a-z0-9]+)\\?")"#,
+        pattern: r#"(?i)(?:token id \\?"(?P<token_id>[a-z0-9]+)\\?" is invalid for this cluster or it has expired|(?:does not yet contain a JWS signature|could not find a JWS signature in the cluster-info ConfigMap) for token ID \\?"(?P<jws_token_id>[a-z0-9]+)\\?")"#,
         code: Code::LogSignaturesBootstrapTokenInvalid,
         confirm: &[],
         summary: "kubeadm join: bootstrap token {{token_id}} is invalid or expired",
