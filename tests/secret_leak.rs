@@ -92,8 +92,8 @@ struct Target {
     inputs: Vec<PathBuf>,
 }
 
-/// Returns every fixture snapshot and every case built as a snapshot, each with the logs its
-/// case folder holds and the journals it carries.
+/// Returns every fixture snapshot and every case built as a snapshot, each with the logs in its
+/// case folder and the journals in the snapshot.
 fn targets(temp: &Path) -> Vec<Target> {
     let mut targets: Vec<Target> = fixture_snapshots()
         .into_iter()

@@ -46,8 +46,8 @@ pub fn line_time(text: &str) -> Option<String> {
         .map(|captures| captures[1].to_string())
 }
 
-/// Secrets a log line can carry, each with what replaces it. The name of each secret stays, so
-/// the line still says what was there.
+/// Secrets a log line can carry, each with its replacement. The name of each secret stays, so
+/// the line still shows what was there.
 static SECRETS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     [
         // A bootstrap token's secret half; its ID, before the dot, is public.
@@ -73,8 +73,9 @@ static SECRETS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     .collect()
 });
 
-/// Replaces token, password and certificate key values in `text`, keeping the rest. Every
-/// evidence value goes through this, so a check that quotes a log line cannot leak them.
+/// Replaces token, password and certificate key values in `text`, keeping the rest.
+/// `Evidence::new` applies it to every evidence value a check builds, so a quoted log line
+/// cannot leak them.
 pub fn mask_secrets(text: &str) -> String {
     let mut masked = text.to_string();
     for (pattern, replacement) in SECRETS.iter() {

@@ -9,10 +9,10 @@ use super::log_line::Line;
 /// How many lines are read from the end of a unit's journal.
 pub const JOURNAL_LINES: u32 = 5000;
 
-/// How many container log files of one pod source are read, newest first. A node runs one pod
-/// of each DaemonSet and static pod, and the kubelet keeps the logs of its current and last
-/// containers, so more files than this are leftovers; reading all of them would cost
-/// [`pod_log::TAIL_BYTES`] each.
+/// The maximum number of container log files read for one pod source, newest first. A node
+/// runs one pod of each DaemonSet and static pod, and the kubelet keeps the logs of its current
+/// and last containers, so more files than this are leftovers. Each one read costs up to
+/// [`pod_log::TAIL_BYTES`].
 pub const MAX_POD_LOG_FILES: usize = 16;
 
 /// A log to search.

@@ -144,8 +144,8 @@ fn crio_endpoint(host: &dyn Host, address: RegistryAddress, source: &str) -> End
 /// containerd: the first hosts folder under `config_path` that matches the registry, read as
 /// hosts.toml or, without one, as Docker-style files. Without `config_path`, the deprecated
 /// `mirrors` and `configs` tables.
-/// `parsed` holds hosts.toml files already read, by path. The plan takes the file it uses out
-/// of it, so memory is freed as plans are made, and reads files `parsed` lacks.
+/// `parsed` contains the hosts.toml files already read, by path. The plan removes the file it
+/// uses from it, so memory is freed as plans are made, and reads any file `parsed` lacks.
 pub fn containerd_plan(
     host: &dyn Host,
     config: &ContainerdConfig,

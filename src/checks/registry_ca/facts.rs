@@ -36,7 +36,7 @@ pub struct ContainerdFacts {
     pub hosts_files: Vec<(String, HostsFileState)>,
 }
 
-/// What the findings need from one hosts.toml.
+/// The state of one hosts.toml, reduced to the parts the findings use.
 pub enum HostsFileState {
     Invalid(HostsError),
     Parsed {
